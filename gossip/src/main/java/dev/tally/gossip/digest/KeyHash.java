@@ -1,0 +1,60 @@
+package dev.tally.gossip.digest;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The 32-bit hash that places a key in the key space: it picks the key's digest-tree leaf (its top
+ * bits) and prefixes the key in storage, so every leaf is one contiguous range of the store and
+ * anti-entropy can scan exactly the keys of a differing leaf. A later sharding step can cut the
+ * same ring into ranges. Changing this function changes the storage layout: it is MurmurHash3
+ * x86_32 with seed 0 over the key's UTF-8 bytes, forever.
+ */
+public final class KeyHash {
+  private KeyHash() {}
+
+  public static int of(String key) {
+    return murmur3(key.getBytes(StandardCharsets.UTF_8));
+  }
+
+  public static int murmur3(byte[] data) {
+    final int c1 = 0xcc9e2d51;
+    final int c2 = 0x1b873593;
+    int h1 = 0;
+    int len = data.length;
+    int roundedEnd = len & ~3;
+    for (int i = 0; i < roundedEnd; i += 4) {
+      int k1 = (data[i] & 0xff) | ((data[i + 1] & 0xff) << 8) | ((data[i + 2] & 0xff) << 16) | (data[i + 3] << 24);
+      k1 *= c1;
+      k1 = Integer.rotateLeft(k1, 15);
+      k1 *= c2;
+      h1 ^= k1;
+      h1 = Integer.rotateLeft(h1, 13);
+      h1 = h1 * 5 + 0xe6546b64;
+    }
+    int k1 = 0;
+    switch (len & 3) {
+      case 3:
+        k1 = (data[roundedEnd + 2] & 0xff) << 16;
+        // fall through
+      case 2:
+        k1 |= (data[roundedEnd + 1] & 0xff) << 8;
+        // fall through
+      case 1:
+        k1 |= data[roundedEnd] & 0xff;
+        k1 *= c1;
+        k1 = Integer.rotateLeft(k1, 15);
+        k1 *= c2;
+        h1 ^= k1;
+        break;
+      default:
+        break;
+    }
+    h1 ^= len;
+    h1 ^= h1 >>> 16;
+    h1 *= 0x85ebca6b;
+    h1 ^= h1 >>> 13;
+    h1 *= 0xc2b2ae35;
+    h1 ^= h1 >>> 16;
+    return h1;
+  }
+}

@@ -1,0 +1,102 @@
+package dev.tally.gossip.engine;
+
+import dev.tally.gossip.crdt.ReplicaIds;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The engine's settings. Immutable; the node fills it from its validated config.
+ *
+ * @param nodeName this node's stable name
+ * @param dc this node's data center
+ * @param replicaId the id this node writes its own entries under (never reused after a wipe)
+ * @param gossipInterval how often buffered deltas are pushed (earlier when a buffer fills)
+ * @param maxDeltaKeys most keys in one delta message; a fuller buffer is pushed at once
+ * @param maxPendingKeysPerPeer a peer further behind than this is left to anti-entropy
+ * @param antiEntropyInterval how often a digest exchange with one peer starts
+ * @param digestTreeDepth levels below the digest root (fanout 64); 3 gives 262,144 leaves
+ * @param remoteDcFanout nodes of each remote DC that this node sends its deltas to
+ * @param quorumTimeout how long a QUORUM read or write waits for a majority
+ */
+public record ReplicaConfig(
+    String nodeName,
+    String dc,
+    long replicaId,
+    Duration gossipInterval,
+    int maxDeltaKeys,
+    int maxPendingKeysPerPeer,
+    Duration antiEntropyInterval,
+    int digestTreeDepth,
+    int remoteDcFanout,
+    Duration quorumTimeout) {
+
+  public ReplicaConfig {
+    Objects.requireNonNull(nodeName, "nodeName");
+    Objects.requireNonNull(dc, "dc");
+    if (replicaId == 0) {
+      throw new IllegalArgumentException("replicaId must not be 0");
+    }
+    requirePositive(gossipInterval, "gossipInterval");
+    requirePositive(antiEntropyInterval, "antiEntropyInterval");
+    requirePositive(quorumTimeout, "quorumTimeout");
+    if (maxDeltaKeys < 1) {
+      throw new IllegalArgumentException("maxDeltaKeys must be >= 1, got " + maxDeltaKeys);
+    }
+    if (maxPendingKeysPerPeer < maxDeltaKeys) {
+      throw new IllegalArgumentException("maxPendingKeysPerPeer must be >= maxDeltaKeys, got " + maxPendingKeysPerPeer);
+    }
+    if (digestTreeDepth < 1 || digestTreeDepth > 5) {
+      throw new IllegalArgumentException("digestTreeDepth must be 1..5, got " + digestTreeDepth);
+    }
+    if (remoteDcFanout < 1) {
+      throw new IllegalArgumentException("remoteDcFanout must be >= 1, got " + remoteDcFanout);
+    }
+  }
+
+  /** Production defaults for a node. */
+  public static ReplicaConfig defaults(String nodeName, String dc, long replicaId) {
+    return new ReplicaConfig(nodeName, dc, replicaId, Duration.ofMillis(50), 1000, 100_000,
+        Duration.ofSeconds(1), 3, 2, Duration.ofSeconds(2));
+  }
+
+  public ReplicaConfig withGossipInterval(Duration d) {
+    return new ReplicaConfig(nodeName, dc, replicaId, d, maxDeltaKeys, maxPendingKeysPerPeer,
+        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout);
+  }
+
+  public ReplicaConfig withAntiEntropyInterval(Duration d) {
+    return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
+        d, digestTreeDepth, remoteDcFanout, quorumTimeout);
+  }
+
+  public ReplicaConfig withDigestTreeDepth(int depth) {
+    return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
+        antiEntropyInterval, depth, remoteDcFanout, quorumTimeout);
+  }
+
+  public ReplicaConfig withLimits(int deltaKeys, int pendingKeysPerPeer) {
+    return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, deltaKeys, pendingKeysPerPeer,
+        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout);
+  }
+
+  public ReplicaConfig withQuorumTimeout(Duration d) {
+    return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
+        antiEntropyInterval, digestTreeDepth, remoteDcFanout, d);
+  }
+
+  @Override
+  public String toString() {
+    return "ReplicaConfig[node=" + nodeName + ", dc=" + dc + ", replica=" + ReplicaIds.format(replicaId)
+        + ", gossipInterval=" + gossipInterval + ", maxDeltaKeys=" + maxDeltaKeys
+        + ", maxPendingKeysPerPeer=" + maxPendingKeysPerPeer + ", antiEntropyInterval=" + antiEntropyInterval
+        + ", digestTreeDepth=" + digestTreeDepth + ", remoteDcFanout=" + remoteDcFanout
+        + ", quorumTimeout=" + quorumTimeout + "]";
+  }
+
+  private static void requirePositive(Duration d, String name) {
+    Objects.requireNonNull(d, name);
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(name + " must be > 0, got " + d);
+    }
+  }
+}

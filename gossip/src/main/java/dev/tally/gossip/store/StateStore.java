@@ -1,0 +1,37 @@
+package dev.tally.gossip.store;
+
+import dev.tally.gossip.crdt.PnCounter;
+import java.util.Collection;
+import java.util.function.Consumer;
+
+/**
+ * Durable home of counter states, ordered by (32-bit key hash, key) so every digest-tree leaf is
+ * one contiguous range (see {@link dev.tally.gossip.digest.KeyHash}).
+ *
+ * <p>Threads: {@link #get} and {@link #scan} may be called from any thread and see every write
+ * that has returned. {@link #write} is called only from the replica thread.
+ */
+public interface StateStore {
+
+  /** The key's state, {@link PnCounter#EMPTY} when never written. */
+  PnCounter get(String key);
+
+  /**
+   * Writes all states and the attachment atomically; when this returns they are durable under the
+   * store's policy (with {@code sync}, in the fsynced write-ahead log).
+   *
+   * @throws StoreException if nothing was written
+   */
+  void write(Collection<KeyState> states, StoreAttachment attachment);
+
+  /**
+   * Visits, in (key hash, key) order, every key whose unsigned 32-bit key hash lies in
+   * {@code [fromHash, toHashExclusive)}; both bounds are unsigned values in {@code [0, 2^32]}.
+   */
+  void scan(long fromHash, long toHashExclusive, Consumer<KeyState> visitor);
+
+  /** Visits every key. */
+  default void scanAll(Consumer<KeyState> visitor) {
+    scan(0, 1L << 32, visitor);
+  }
+}

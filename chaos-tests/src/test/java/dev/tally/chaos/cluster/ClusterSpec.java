@@ -22,7 +22,7 @@ import java.util.Set;
  * @param readiness     when a started node counts as ready
  * @param startTimeout  cap on the wait for readiness
  * @param dataDir       the node's data directory inside the container (a per-node Docker volume)
- * @param seedPort      port in TALLY_SEEDS entries (the membership port)
+ * @param seedPort      port in TALLY_SEEDS entries (the node's peer port: seeds are host:peer-port)
  */
 public record ClusterSpec(
         String image,
@@ -89,7 +89,7 @@ public record ClusterSpec(
         private Readiness readiness = Readiness.none();
         private Duration startTimeout = Duration.ofSeconds(60);
         private String dataDir = DATA_DIR;
-        private int seedPort = MEMBERSHIP_PORT;
+        private int seedPort = PEER_PORT;
 
         private Builder(String image) {
             this.image = Objects.requireNonNull(image, "image");

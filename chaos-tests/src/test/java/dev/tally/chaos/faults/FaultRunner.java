@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Plays a {@link FaultSchedule} against a cluster on a thread of its own while the test runs its
- * load, and logs what it did when, for the violation report.
+ * load, and logs what it did when, for the violation report. Each fault is held for its full
+ * hold time after its injection completes, and each gap is counted from the previous heal.
  *
  * <p>Threads: the "fault-runner" thread injects and heals; it alone touches {@code active}. The
  * test thread calls start/await/close. {@code log} is copy-on-write; {@code failure} and
@@ -70,10 +71,14 @@ public final class FaultRunner implements AutoCloseable {
     }
 
     private void run() {
+        // The schedule's gaps and holds are kept as durations from the end of the previous
+        // action, so a slow inject (a restart that waits for readiness) never eats the hold.
+        Duration previousEnd = Duration.ZERO;
         for (FaultSchedule.Step step : schedule.steps()) {
-            if (waitUntil(step.at())) {
+            if (pause(step.at().minus(previousEnd))) {
                 return;
             }
+            previousEnd = step.at().plus(step.hold());
             Fault.Healer active;
             long injectStart = System.nanoTime();
             try {
@@ -84,7 +89,7 @@ public final class FaultRunner implements AutoCloseable {
                 return;
             }
             record("injected " + step.fault().describe() + took(injectStart));
-            boolean stopped = waitUntil(step.at().plus(step.hold()));
+            boolean stopped = pause(step.hold());
             long healStart = System.nanoTime();
             try {
                 active.heal();
@@ -100,11 +105,10 @@ public final class FaultRunner implements AutoCloseable {
         }
     }
 
-    /** Waits until {@code offset} after start; true if asked to stop first. */
-    private boolean waitUntil(Duration offset) {
-        long remaining = t0 + offset.toNanos() - System.nanoTime();
+    /** Waits for {@code d}; true if asked to stop (then at once). */
+    private boolean pause(Duration d) {
         try {
-            return remaining > 0 && stop.await(remaining, TimeUnit.NANOSECONDS) || stop.getCount() == 0;
+            return stop.await(Math.max(0, d.toNanos()), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return true;

@@ -64,8 +64,16 @@ public final class NodeFaults {
         @Override
         public Healer inject(TallyCluster cluster) {
             ClusterNode n = cluster.node(node);
+            String ip = n.ip();
             n.disconnect();
-            return n::reconnect;
+            return () -> {
+                n.reconnect();
+                String now = n.ipIfConnected().orElse("(none)");
+                if (!now.equals(ip)) {
+                    // A node bound to its old address (TALLY_HOST resolved at start) cannot serve on the new one.
+                    System.out.println("warning: " + node + " came back on " + now + ", not " + ip);
+                }
+            };
         }
     }
 }

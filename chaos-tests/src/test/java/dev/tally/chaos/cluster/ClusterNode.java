@@ -140,7 +140,7 @@ public final class ClusterNode {
      * stopped (kill it first): a throwaway container with the same volume does the deleting.
      */
     public void wipeData() {
-        if (ops.inspect(containerId()).getState().getRunning()) {
+        if (Boolean.TRUE.equals(ops.inspect(containerId()).getState().getRunning())) {
             throw new IllegalStateException("wipe " + name() + ": stop it first (it is " + state() + ")");
         }
         var docker = ops.client();

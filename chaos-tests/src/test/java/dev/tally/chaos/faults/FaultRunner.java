@@ -7,6 +7,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 /**
  * Plays a {@link FaultSchedule} against a cluster on a thread of its own while the test runs its
@@ -20,7 +21,7 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class FaultRunner implements AutoCloseable {
 
-    private final TallyCluster cluster;
+    private final Function<Fault, Fault.Healer> injector;
     private final FaultSchedule schedule;
     private final List<String> log = new CopyOnWriteArrayList<>();
     private final CountDownLatch stop = new CountDownLatch(1);
@@ -28,13 +29,19 @@ public final class FaultRunner implements AutoCloseable {
     private final Thread thread;
     private long t0;
 
+    /** Plays {@code schedule} on {@code cluster}; the fault log joins the cluster's diagnostics. */
     public FaultRunner(TallyCluster cluster, FaultSchedule schedule) {
-        this.cluster = cluster;
+        this(f -> f.inject(cluster), schedule);
+        cluster.addDiagnostics("fault log", () -> String.join("\n", log));
+    }
+
+    /** Plays {@code schedule} through {@code injector} (tests pass one that needs no cluster). */
+    FaultRunner(Function<Fault, Fault.Healer> injector, FaultSchedule schedule) {
+        this.injector = injector;
         this.schedule = schedule;
         this.thread = new Thread(this::run, "fault-runner");
         this.thread.setDaemon(true);
         schedule.describe().forEach(System.out::println);
-        cluster.addDiagnostics("fault log", () -> String.join("\n", log));
     }
 
     /** Starts playing the schedule now. */
@@ -82,7 +89,7 @@ public final class FaultRunner implements AutoCloseable {
             Fault.Healer active;
             long injectStart = System.nanoTime();
             try {
-                active = step.fault().inject(cluster);
+                active = injector.apply(step.fault());
             } catch (Throwable e) {
                 record("FAILED to inject " + step.fault().describe() + ": " + e);
                 failure.compareAndSet(null, e);

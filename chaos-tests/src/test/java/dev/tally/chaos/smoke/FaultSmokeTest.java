@@ -28,6 +28,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -213,11 +214,23 @@ class FaultSmokeTest {
 
     @Test
     void interDcLatency_delaysCrossDcRoundTripsByAtLeastTwiceTheDelay_andLossCutsThem() {
+        // A connection opened before the fault (like a gRPC channel) must not escape it: it is reset
+        // and the next one goes through the shaping.
+        ClusterNode a1 = cluster.node("a1");
+        a1.shAsRoot("clear", "rm -f /tmp/conn.log");
+        a1.execDetached("root", "bash", "-c", "exec 3<>/dev/tcp/b1/" + PORT + " || exit 1;"
+                + " while echo x >&3 && read -t 5 l <&3; do echo alive >> /tmp/conn.log; sleep 0.1; done;"
+                + " echo reset >> /tmp/conn.log");
+        Awaitility.await("long-lived connection up").atMost(Duration.ofSeconds(10))
+                .until(() -> a1.execAsRoot("grep", "-q", "alive", "/tmp/conn.log").succeeded());
+
         Fault slow = faults.interDcLatency("dca", "dcb", Duration.ofMillis(150), Duration.ZERO, 0);
         Fault.Healer healer = slow.inject(cluster);
         Result cross;
         Result local;
         try {
+            Awaitility.await("connection opened before the fault reset").atMost(Duration.ofSeconds(10))
+                    .until(() -> a1.execAsRoot("grep", "-q", "reset", "/tmp/conn.log").succeeded());
             cross = Probe.from(cluster.node("a1"), List.of("b1"), PORT, 3).get(0);
             local = Probe.from(cluster.node("a1"), List.of("a2"), PORT, 3).get(0);
         } finally {
@@ -254,5 +267,22 @@ class FaultSmokeTest {
         for (ClusterNode n : cluster.nodes()) {
             cluster.awaitReady(n);
         }
+    }
+
+    @Test
+    void diagnostics_showEveryNodesStateAddressesFaultRulesAndLogTail() {
+        Fault.Healer healer = faults.isolate("b2").inject(cluster);
+        String d;
+        try {
+            d = cluster.diagnostics();
+        } finally {
+            healer.heal();
+        }
+        for (String n : NODES) {
+            assertThat(d).contains("node " + n + " (" + cluster.node(n).dc() + ") container")
+                    .contains(cluster.node(n).ip());
+        }
+        assertThat(d).contains("[running]").contains("7400->localhost/").contains("fault rules:")
+                .contains("-j REJECT --reject-with tcp-reset").contains("| echo server listening on 7400");
     }
 }

@@ -244,7 +244,8 @@ class RetryTest {
         retried += e.attempts() - 1;
       }
     }
-    // 10 tokens to start, plus 0.1 per call: 12 retries (13 would need 30 * 0.1 + 10 >= 13).
+    // The bucket starts full (10 tokens) and each call adds 0.1: calls 1-11 retry, the bucket is
+    // then empty, and ten calls' deposits pay for one more retry (call 21): 12 in all.
     assertThat(retried).isEqualTo(12);
   }
 }

@@ -82,6 +82,9 @@ public final class DefaultTallyClient implements TallyClient {
     ChannelFactory channels = settings.channelFactory() != null
         ? settings.channelFactory()
         : new NettyChannelFactory(settings.tls(), settings.keepAliveTime());
+    // Channels first: they may refuse the settings, and then no thread has been started yet.
+    this.pool = new EndpointPool(settings.target(), channels, settings.ticker(),
+        settings.endpointCoolDown().toNanos());
     this.metrics = ClientMetrics.of(settings.meterRegistry());
     this.scheduler = new ScheduledThreadPoolExecutor(1, daemon("tally-client-" + id + "-scheduler"));
     scheduler.setRemoveOnCancelPolicy(true);
@@ -92,8 +95,6 @@ public final class DefaultTallyClient implements TallyClient {
       this.ownedCallbacks = Executors.newCachedThreadPool(daemon("tally-client-" + id + "-callback"));
       this.callbacks = ownedCallbacks;
     }
-    this.pool = new EndpointPool(settings.target(), channels, settings.ticker(),
-        settings.endpointCoolDown().toNanos());
     if (pool.isDns()) {
       this.dns = Executors.newSingleThreadScheduledExecutor(daemon("tally-client-" + id + "-dns"));
       pool.resolve();

@@ -27,6 +27,16 @@ final class NettyChannelFactory implements ChannelFactory {
     this.credentials = credentials(tls);
     this.serverName = tls == null ? null : tls.serverName();
     this.keepAliveTime = keepAliveTime;
+    if (tls != null) {
+      // gRPC parses certificates and keys only when it builds a channel; build one that never
+      // connects so that a bad file fails the client's build, not its first call.
+      try {
+        Grpc.newChannelBuilderForAddress("localhost", 1, credentials).build().shutdownNow();
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException(
+            "could not load TLS certificates or key: " + e.getMessage(), e);
+      }
+    }
   }
 
   @Override

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +47,8 @@ final class RetryingCall<Q, R> {
   private final long deadlineNanos;
   private final long startNanos = System.nanoTime();
   private final CompletableFuture<R> result = new CompletableFuture<>();
+  /** Won by whoever settles the call, so that it is settled and counted once. */
+  private final AtomicBoolean settled = new AtomicBoolean();
 
   private int attempts;
   private Endpoint lastEndpoint;
@@ -84,7 +87,9 @@ final class RetryingCall<Q, R> {
     result.whenComplete((r, t) -> {
       runner.unregister(this);
       if (result.isCancelled()) {
-        runner.metrics.callCompleted(method, "cancelled", System.nanoTime() - startNanos);
+        if (settled.compareAndSet(false, true)) {
+          runner.metrics.callCompleted(method, "cancelled", System.nanoTime() - startNanos);
+        }
         ClientCall<Q, R> c = current;
         if (c != null) {
           c.cancel("cancelled by the caller", null);
@@ -184,8 +189,10 @@ final class RetryingCall<Q, R> {
 
   private void succeed(Endpoint endpoint, R response) {
     runner.pool.markHealthy(endpoint);
-    if (result.complete(response)) {
+    if (settled.compareAndSet(false, true)) {
+      // Counted before completing, so that a caller who wakes up sees the metric.
       runner.metrics.callCompleted(method, "success", System.nanoTime() - startNanos);
+      result.complete(response);
     }
   }
 
@@ -206,7 +213,7 @@ final class RetryingCall<Q, R> {
         runner.pool.markHealthy(endpoint);
       }
     }
-    if (result.isDone()) {
+    if (settled.get()) {
       return;
     }
     if (!transientFailure || attempts >= runner.policy.maxAttempts()) {
@@ -248,8 +255,9 @@ final class RetryingCall<Q, R> {
     } else {
       error = Failures.definite(status, endpoint, attempts);
     }
-    if (result.completeExceptionally(error)) {
+    if (settled.compareAndSet(false, true)) {
       runner.metrics.callCompleted(method, Failures.outcome(error), System.nanoTime() - startNanos);
+      result.completeExceptionally(error);
     }
   }
 
@@ -264,8 +272,9 @@ final class RetryingCall<Q, R> {
     TallyException error = isWrite() && (mayHaveApplied || attemptInFlight)
         ? new WriteOutcomeUnknownException(Status.Code.CANCELLED, reason, endpoint, attempts, requestId, null)
         : new TallyException(Status.Code.CANCELLED, reason, endpoint, attempts, null);
-    if (result.completeExceptionally(error)) {
+    if (settled.compareAndSet(false, true)) {
       runner.metrics.callCompleted(method, Failures.outcome(error), System.nanoTime() - startNanos);
+      result.completeExceptionally(error);
       ClientCall<Q, R> c = current;
       if (c != null) {
         c.cancel(reason, null);

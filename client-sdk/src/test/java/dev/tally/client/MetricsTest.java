@@ -2,7 +2,7 @@ package dev.tally.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
+import static dev.tally.client.Await.await;
 
 import io.grpc.Status;
 import io.micrometer.core.instrument.Counter;

@@ -200,10 +200,10 @@ class TallyClientCallsTest {
   void asyncCall_cancelled_cancelsTheAttemptOnTheNode() {
     cluster.node(0).faults.always(Faults.Kind.HANG, null, "Get");
     CompletableFuture<CounterValue> f = client.getAsync("k", RequestOptions.deadline(Duration.ofSeconds(30)));
-    org.awaitility.Awaitility.await().until(() -> cluster.calls("Get") == 1);
+    Await.await().until(() -> cluster.calls("Get") == 1);
     assertThat(f.cancel(true)).isTrue();
     assertThat(f).isCancelled();
-    org.awaitility.Awaitility.await().until(() -> cluster.node(0).faults.cancelledHangs() == 1);
+    Await.await().until(() -> cluster.node(0).faults.cancelledHangs() == 1);
   }
 
   @Test

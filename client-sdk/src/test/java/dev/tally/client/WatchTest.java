@@ -1,7 +1,7 @@
 package dev.tally.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import static dev.tally.client.Await.await;
 
 import io.grpc.Status;
 import java.time.Duration;

@@ -419,7 +419,8 @@ public final class DefaultTallyClient implements TallyClient {
   private WatchSubscription startWatch(List<String> keys, WatchListener listener) {
     checkOpen();
     WatchStream stream = new WatchStream(keys, listener, pool, scheduler, settings.retryPolicy(),
-        settings.watchReconnectTimeout(), settings.ticker(), metrics, callbacks, watches::remove);
+        settings.watchReconnectTimeout(), settings.ticker(), metrics, callbacks, watches::remove,
+        this::requestDnsRefresh);
     watches.add(stream);
     if (closed.get()) {
       stream.close();

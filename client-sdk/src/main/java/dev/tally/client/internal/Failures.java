@@ -56,13 +56,15 @@ final class Failures {
         status.getCode(), describe(status), endpoint, attempts, budgetExhausted, status.getCause());
   }
 
+  /** The status's description, with its cause's message when gRPC's own words are vague. */
   static String describe(Status status) {
     String d = status.getDescription();
-    if (d != null && !d.isEmpty()) {
-      return d;
-    }
     Throwable cause = status.getCause();
-    return cause == null ? "" : cause.toString();
+    String why = cause == null ? null : (cause.getMessage() != null ? cause.getMessage() : cause.toString());
+    if (d == null || d.isEmpty()) {
+      return why == null ? "" : why;
+    }
+    return why == null || d.contains(why) ? d : d + ": " + why;
   }
 
   /** The tag value for the outcome of a call in metrics. */

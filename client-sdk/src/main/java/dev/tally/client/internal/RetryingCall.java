@@ -231,8 +231,9 @@ final class RetryingCall<Q, R> {
       return;
     }
     if (log.isDebugEnabled()) {
-      log.debug("{} attempt {} on {} failed with {}; retrying in {} us{}", method, attempts,
-          endpoint, status, delay / 1000, pinned != null ? " on the same endpoint" : "");
+      log.debug("{} attempt {} on {} failed with {}: {}; retrying in {} us{}", method, attempts,
+          endpoint, code, Failures.describe(status), delay / 1000,
+          pinned != null ? " on the same endpoint" : "");
     }
     try {
       runner.scheduler.schedule(this::attempt, delay, TimeUnit.NANOSECONDS);

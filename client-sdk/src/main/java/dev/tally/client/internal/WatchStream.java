@@ -59,6 +59,7 @@ final class WatchStream implements WatchSubscription {
   private final ClientMetrics metrics;
   private final Executor delivery;
   private final Consumer<WatchStream> onEnd;
+  private final Runnable noEndpoint;
   private final Object lock = new Object();
 
   private Stream stream;
@@ -81,7 +82,8 @@ final class WatchStream implements WatchSubscription {
       LongSupplier ticker,
       ClientMetrics metrics,
       Executor callbackExecutor,
-      Consumer<WatchStream> onEnd) {
+      Consumer<WatchStream> onEnd,
+      Runnable noEndpoint) {
     this.request = WatchRequest.newBuilder().addAllKeys(keys).build();
     this.listener = listener;
     this.pool = pool;
@@ -93,6 +95,7 @@ final class WatchStream implements WatchSubscription {
     this.metrics = metrics;
     this.delivery = new SerializingExecutor(callbackExecutor);
     this.onEnd = onEnd;
+    this.noEndpoint = noEndpoint;
   }
 
   void start() {
@@ -110,6 +113,7 @@ final class WatchStream implements WatchSubscription {
     }
     Endpoint endpoint = pool.pick(avoid);
     if (endpoint == null) {
+      noEndpoint.run();
       onStreamEnded(null, null, Status.UNAVAILABLE.withDescription(
           "no address known yet for " + pool.target()));
       return;

@@ -25,9 +25,13 @@ public class TallyException extends RuntimeException {
 
   private static final long serialVersionUID = 1L;
 
+  /** The gRPC status code. */
   private final Status.Code code;
+  /** The node's (or the client's) message. */
   private final String description;
+  /** The endpoint of the last attempt, or null. */
   private final String endpoint;
+  /** The number of attempts made. */
   private final int attempts;
 
   /**

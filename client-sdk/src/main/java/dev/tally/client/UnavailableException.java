@@ -14,6 +14,7 @@ public class UnavailableException extends TallyException {
 
   private static final long serialVersionUID = 1L;
 
+  /** Whether the retry budget refused a retry. */
   private final boolean retryBudgetExhausted;
 
   /**

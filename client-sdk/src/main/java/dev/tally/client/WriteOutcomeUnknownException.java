@@ -18,6 +18,7 @@ public class WriteOutcomeUnknownException extends TallyException {
 
   private static final long serialVersionUID = 1L;
 
+  /** The request id of every attempt, or null for a coalesced write. */
   private final String requestId;
 
   /**

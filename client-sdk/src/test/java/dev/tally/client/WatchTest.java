@@ -269,4 +269,13 @@ class WatchTest {
     await().until(() -> !sub.errors.isEmpty());
     assertThat(sub.errors.get(0)).isInstanceOf(UnavailableException.class);
   }
+
+  @Test
+  void publisher_subscribedAfterTheClientClosed_signalsOnError() {
+    Flow.Publisher<CounterValue> publisher = client.watchPublisher(List.of("a"));
+    client.close();
+    ManualSubscriber sub = new ManualSubscriber();
+    publisher.subscribe(sub);
+    assertThat(sub.errors).singleElement().isInstanceOf(IllegalStateException.class);
+  }
 }

@@ -69,7 +69,13 @@ final class WatchPublisher implements Flow.Publisher<CounterValue> {
           return;
         }
       }
-      WatchSubscription s = watch.apply(this);
+      WatchSubscription s;
+      try {
+        s = watch.apply(this);
+      } catch (RuntimeException e) {
+        fail(e); // e.g. the client closed since the publisher was made (Reactive Streams §1.9)
+        return;
+      }
       boolean closeNow;
       synchronized (this) {
         subscription = s;

@@ -8,7 +8,6 @@ import dev.tally.api.v1.GetManyRequest;
 import dev.tally.api.v1.GetManyResponse;
 import dev.tally.api.v1.GetRequest;
 import dev.tally.api.v1.IncrementManyRequest;
-import dev.tally.api.v1.IncrementManyResponse;
 import dev.tally.api.v1.IncrementRequest;
 import dev.tally.client.ClusterStatus;
 import dev.tally.client.Consistency;
@@ -36,6 +35,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
@@ -43,6 +43,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -137,7 +138,7 @@ public final class DefaultTallyClient implements TallyClient {
           dnsRefreshPending.set(false);
           pool.resolve();
         });
-      } catch (java.util.concurrent.RejectedExecutionException e) {
+      } catch (RejectedExecutionException e) {
         dnsRefreshPending.set(false);
       }
     }
@@ -362,7 +363,7 @@ public final class DefaultTallyClient implements TallyClient {
    * Starts a call and returns a future completed on the callback executor; input errors fail it
    * at once. Cancelling the returned future cancels the call.
    */
-  private <T> CompletableFuture<T> async(java.util.function.Supplier<CompletableFuture<T>> start) {
+  private <T> CompletableFuture<T> async(Supplier<CompletableFuture<T>> start) {
     CompletableFuture<T> internal;
     try {
       internal = start.get();
@@ -381,7 +382,7 @@ public final class DefaultTallyClient implements TallyClient {
       };
       try {
         callbacks.execute(complete);
-      } catch (java.util.concurrent.RejectedExecutionException e) {
+      } catch (RejectedExecutionException e) {
         complete.run();
       }
     });

@@ -5,6 +5,7 @@ import io.grpc.MethodDescriptor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -96,7 +97,7 @@ final class UnaryCallRunner {
       try {
         CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
             .get(left, TimeUnit.NANOSECONDS);
-      } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+      } catch (ExecutionException | CancellationException e) {
         // A failed call is a finished call; loop to look at what is still running.
       } catch (TimeoutException e) {
         return running.isEmpty();

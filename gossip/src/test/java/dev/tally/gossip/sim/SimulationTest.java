@@ -1,0 +1,74 @@
+package dev.tally.gossip.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs the deterministic cluster simulation ({@link Simulation}) over many seeds.
+ *
+ * <ul>
+ *   <li>{@code -Dtally.sim.seed=N} runs exactly seed N (add {@code -Dtally.sim.trace=true} to print
+ *       every message, membership change, commit and fault as it happens);
+ *   <li>{@code -Dtally.sim.seeds=COUNT} runs COUNT seeds (default 1000) starting at
+ *       {@code -Dtally.sim.firstSeed} (default 1).
+ * </ul>
+ *
+ * Each seed prints {@code SEED=<n>} before it runs; a failing seed prints what broke, the cluster
+ * shape, the fault schedule and the command that replays it.
+ */
+class SimulationTest {
+
+  @Test
+  void seeds_convergeToExactTotalsAfterFaults() {
+    String single = System.getProperty("tally.sim.seed");
+    boolean tracing = Boolean.getBoolean("tally.sim.trace");
+    long first = single != null ? Long.parseLong(single) : Long.getLong("tally.sim.firstSeed", 1L);
+    int count = single != null ? 1 : Integer.getInteger("tally.sim.seeds", 1000);
+
+    List<String> failures = new ArrayList<>();
+    long operations = 0;
+    long events = 0;
+    long worstConverge = 0;
+    long worstSeed = -1;
+    long crashes = 0;
+    long wipes = 0;
+    long quorumOk = 0;
+    long quorumFailed = 0;
+    long started = System.nanoTime();
+    for (long seed = first; seed < first + count; seed++) {
+      System.out.println("SEED=" + seed);
+      SimResult r = new Simulation(seed, tracing, System.out).run();
+      operations += r.operations();
+      events += r.events();
+      crashes += r.crashes();
+      wipes += r.wipes();
+      quorumOk += r.quorumWritesOk() + r.quorumReadsOk();
+      quorumFailed += r.quorumWritesFailed() + r.quorumReadsFailed();
+      if (r.ok()) {
+        if (r.convergeMillis() > worstConverge) {
+          worstConverge = r.convergeMillis();
+          worstSeed = seed;
+        }
+        if (single != null) {
+          System.out.println("  " + r.params() + "\n  converged " + r.convergeMillis() + " ms after the heal; "
+              + r.operations() + " ops, " + r.crashes() + " crashes, " + r.wipes() + " wipes, " + r.events() + " events");
+          r.faults().forEach(f -> System.out.println("    " + f));
+        }
+      } else {
+        System.out.println(r.report());
+        failures.add(r.report());
+        if (failures.size() >= 5) {
+          break;
+        }
+      }
+    }
+    System.out.printf("simulated %d seed(s) in %.1f s: %d acknowledged ops, %d events, %d crashes, %d wipes,"
+            + " %d quorum ops ok / %d failed; slowest convergence after heal %d ms (seed %d)%n",
+        count, (System.nanoTime() - started) / 1e9, operations, events, crashes, wipes, quorumOk, quorumFailed,
+        worstConverge, worstSeed);
+    assertThat(failures).as(String.join("\n", failures)).isEmpty();
+  }
+}

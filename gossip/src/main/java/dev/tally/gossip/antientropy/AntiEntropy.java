@@ -17,6 +17,7 @@ import dev.tally.gossip.topology.ClusterView;
 import dev.tally.gossip.transport.PeerTransport;
 import dev.tally.peer.v1.BucketSyncRequest;
 import dev.tally.peer.v1.BucketSyncResponse;
+import dev.tally.peer.v1.CounterState;
 import dev.tally.peer.v1.DigestRequest;
 import dev.tally.peer.v1.DigestResponse;
 import dev.tally.peer.v1.NodeRef;
@@ -49,6 +50,14 @@ public final class AntiEntropy {
   public static final int MAX_DIGEST_NODES = 1024;
   /** Most leaves one SyncBuckets request may list. */
   public static final int MAX_SYNC_LEAVES = 4096;
+  /** A SyncBuckets reply stops taking more leaves past this many bytes of states (the rest are deferred). */
+  public static final int MAX_SYNC_RESPONSE_BYTES = 4 << 20;
+  /**
+   * An exchange with no reply for this long is abandoned. The transport promises a deadline on every
+   * call, so this only guards against a transport that breaks that promise: one lost reply must not
+   * stop anti-entropy for good.
+   */
+  public static final long STALL_NANOS = 60_000_000_000L;
 
   private final NodeRef self;
   private final DigestTree tree;
@@ -100,12 +109,31 @@ public final class AntiEntropy {
     return current != null;
   }
 
-  /** Starts an exchange with a chosen live peer, unless one is running. */
+  /** The anti-entropy timer: starts an exchange with a chosen live peer, unless one is running. */
   public void tick() {
-    if (closed || current != null) {
+    start(false);
+  }
+
+  /** Starts an exchange now, with a prioritised peer if there is one (a peer appeared or came back). */
+  public void tickUrgent() {
+    start(true);
+  }
+
+  private void start(boolean urgentFirst) {
+    if (closed) {
       return;
     }
-    String peer = choosePeer();
+    if (current != null) {
+      if (clock.nanoTime() - current.lastProgressNanos() < STALL_NANOS) {
+        return;
+      }
+      Exchange stalled = current;
+      stalled.abandon();
+      current = null;
+      observer.antiEntropyFailed(stalled.peer(), new java.util.concurrent.TimeoutException(
+          "no reply from " + stalled.peer() + " for " + STALL_NANOS / 1_000_000_000L + " s; exchange abandoned"));
+    }
+    String peer = choosePeer(urgentFirst);
     if (peer == null) {
       return;
     }
@@ -147,7 +175,7 @@ public final class AntiEntropy {
     }
   }
 
-  private String choosePeer() {
+  private String choosePeer(boolean urgentFirst) {
     List<String> urgent = new ArrayList<>();
     List<String> local = new ArrayList<>();
     List<String> remote = new ArrayList<>();
@@ -160,7 +188,7 @@ public final class AntiEntropy {
       }
       (m.dc().equals(self.getDc()) ? local : remote).add(m.name());
     }
-    if (!urgent.isEmpty() && random.nextInt(4) != 0) {
+    if (!urgent.isEmpty() && (urgentFirst || random.nextInt(4) != 0)) {
       String best = null;
       long bestTime = Long.MAX_VALUE;
       for (String peer : urgent) {
@@ -231,7 +259,8 @@ public final class AntiEntropy {
 
   /**
    * Answers a peer's push-pull of whole leaves: merges the peer's states (one store write), then
-   * returns this node's states of those leaves that differ from what the peer sent.
+   * returns this node's states of those leaves that differ from what the peer sent, leaf by leaf
+   * until about {@link #MAX_SYNC_RESPONSE_BYTES}; the leaves left over are listed as deferred.
    *
    * @throws IllegalArgumentException on a tree depth other than this node's, a leaf outside the
    *     tree, too many leaves, a bad state, or a state whose key lies in no listed leaf; nothing is
@@ -265,12 +294,22 @@ public final class AntiEntropy {
     }
     int changed = merger.merge(states, from).size();
     BucketSyncResponse.Builder response = BucketSyncResponse.newBuilder().setChanged(changed);
+    long[] bytes = {0};
+    boolean full = false;
     for (int leaf : leaves) {
+      if (full) {
+        response.addDeferredLeaves(leaf);
+        continue;
+      }
       store.scan(tree.leafStart(leaf), tree.leafStart(leaf + 1), ks -> {
         if (!ks.state().equals(theirs.getOrDefault(ks.key(), PnCounter.EMPTY))) {
-          response.addStates(StateMessages.toMessage(ks.key(), ks.state()));
+          CounterState state = StateMessages.toMessage(ks.key(), ks.state());
+          bytes[0] += state.getSerializedSize();
+          response.addStates(state);
         }
       });
+      // Whole leaves only: the requester must be able to tell which leaves are settled.
+      full = bytes[0] >= MAX_SYNC_RESPONSE_BYTES;
     }
     observer.antiEntropyServed(from.getName(), states.size(), changed, response.getStatesCount());
     return response.build();

@@ -69,6 +69,7 @@ final class Exchange {
   private final ArrayDeque<Integer> leaves = new ArrayDeque<>();
   private boolean abandoned;
   private long startNanos;
+  private long lastProgressNanos;
   private int digestCalls;
   private int syncCalls;
   private int differingLeaves;
@@ -93,9 +94,15 @@ final class Exchange {
     return peer.getName();
   }
 
+  /** Monotonic time of the start or of the latest reply. */
+  long lastProgressNanos() {
+    return lastProgressNanos;
+  }
+
   /** Starts the exchange; the future completes on the replica thread. */
   CompletableFuture<AntiEntropyRound> start() {
     startNanos = clock.nanoTime();
+    lastProgressNanos = startNanos;
     level = 0;
     sendDigest(List.of(0), true);
     return result;
@@ -124,6 +131,7 @@ final class Exchange {
     if (abandoned || result.isDone()) {
       return;
     }
+    lastProgressNanos = clock.nanoTime();
     if (error != null) {
       result.completeExceptionally(error);
       return;
@@ -207,6 +215,7 @@ final class Exchange {
     if (abandoned || result.isDone()) {
       return;
     }
+    lastProgressNanos = clock.nanoTime();
     if (error != null) {
       result.completeExceptionally(error);
       return;
@@ -220,9 +229,22 @@ final class Exchange {
               + "' of leaf " + leaf + ", which was not asked for");
         }
       }
+      Set<Integer> deferred = new HashSet<>();
+      for (int leaf : response.getDeferredLeavesList()) {
+        if (!chunk.contains(leaf) || !deferred.add(leaf)) {
+          throw new IllegalArgumentException("peer " + peer.getName() + " deferred leaf " + leaf
+              + ", which was not asked for (or twice)");
+        }
+      }
+      if (deferred.size() == chunk.size()) {
+        throw new IllegalArgumentException("peer " + peer.getName() + " deferred every leaf it was asked for");
+      }
       statesReceived += states.size();
       repairedThere += response.getChanged();
       repairedHere += merger.merge(states, peer).size();
+      for (int leaf : response.getDeferredLeavesList()) {
+        leaves.addFirst(leaf);
+      }
     } catch (RuntimeException e) {
       result.completeExceptionally(e);
       return;

@@ -12,12 +12,15 @@ import dev.tally.gossip.transport.PeerTransport;
 import dev.tally.peer.v1.DeltaAck;
 import dev.tally.peer.v1.DeltaBatch;
 import dev.tally.peer.v1.NodeRef;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Delta push: keeps a {@link PeerBuffer} per peer and ships the buffered keys' latest absolute
@@ -32,6 +35,16 @@ import java.util.TreeMap;
  * touched.
  */
 public final class DeltaReplicator implements RepairTracker {
+  /**
+   * A push with no reply for this long counts as failed. The transport promises a deadline on every
+   * call, so this only guards against a transport that breaks that promise: a lost reply must not
+   * stop a peer's stream for good.
+   */
+  public static final long STALL_NANOS = 60_000_000_000L;
+
+  /** The push in flight to one peer; a reply for an older flight is ignored. */
+  private record Flight(long id, long startedNanos, int states) {}
+
   private final int maxDeltaKeys;
   private final int maxPendingKeysPerPeer;
   private final NodeRef self;
@@ -42,6 +55,8 @@ public final class DeltaReplicator implements RepairTracker {
   private final ClusterView view;
   private final ReplicationObserver observer;
   private final TreeMap<String, PeerBuffer> buffers = new TreeMap<>();
+  private final Map<String, Flight> flights = new HashMap<>();
+  private long nextFlightId;
   private boolean closed;
 
   public DeltaReplicator(
@@ -88,6 +103,13 @@ public final class DeltaReplicator implements RepairTracker {
 
   /** The gossip tick: pushes to every live peer with pending keys and no push in flight. */
   public void tick() {
+    long now = clock.nanoTime();
+    for (Map.Entry<String, Flight> e : new ArrayList<>(flights.entrySet())) {
+      if (now - e.getValue().startedNanos() >= STALL_NANOS) {
+        onReply(e.getKey(), buffers.get(e.getKey()), e.getValue().id(), null, new TimeoutException(
+            "no reply to a delta push to " + e.getKey() + " for " + STALL_NANOS / 1_000_000_000L + " s"));
+      }
+    }
     for (Map.Entry<String, PeerBuffer> e : buffers.entrySet()) {
       if (e.getValue().pendingCount() > 0) {
         pushIfIdle(e.getKey(), e.getValue());
@@ -172,15 +194,20 @@ public final class DeltaReplicator implements RepairTracker {
     }
     DeltaBatch message = batch.build();
     int states = message.getStatesCount();
+    long id = ++nextFlightId;
+    flights.put(peer, new Flight(id, clock.nanoTime(), states));
     observer.deltaSent(peer, states, message.getSerializedSize());
     transport.pushDelta(peer, message).whenComplete(
-        (ack, error) -> scheduler.execute(() -> onReply(peer, buffer, states, ack, error)));
+        (ack, error) -> scheduler.execute(() -> onReply(peer, buffer, id, ack, error)));
   }
 
-  private void onReply(String peer, PeerBuffer buffer, int states, DeltaAck ack, Throwable error) {
-    if (closed) {
+  private void onReply(String peer, PeerBuffer buffer, long id, DeltaAck ack, Throwable error) {
+    Flight flight = flights.get(peer);
+    if (closed || flight == null || flight.id() != id) {
       return;
     }
+    flights.remove(peer);
+    int states = flight.states();
     if (error == null) {
       buffer.acked(clock.currentTimeMillis());
       observer.deltaAcked(peer, states, ack.getChanged());

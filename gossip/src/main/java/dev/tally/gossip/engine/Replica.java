@@ -45,6 +45,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One replica of every counter: applies local writes to this node's own entries, merges peers'
@@ -83,6 +85,7 @@ import java.util.random.RandomGenerator;
  * from the {@link StateStore}, from any thread.
  */
 public final class Replica {
+  private static final Logger LOG = LoggerFactory.getLogger(Replica.class);
 
   private final ReplicaConfig config;
   private final Clock clock;
@@ -330,7 +333,12 @@ public final class Replica {
     refreshTargets();
     List<String> targets = origin == null ? localTargets : Topology.relayTargets(view, origin.getDc());
     deltas.enqueue(keys, targets);
-    listener.onChanged(after);
+    try {
+      listener.onChanged(after);
+    } catch (RuntimeException e) {
+      // The change is durable and replicating; a failing listener must not make it look failed.
+      LOG.warn("replica listener failed on {} changed keys", after.size(), e);
+    }
   }
 
   /** Replica thread: the {@link dev.tally.gossip.merge.StateMerger} of every peer-state path. */
@@ -477,7 +485,7 @@ public final class Replica {
     if (started && member.alive()) {
       // It appeared or came back: it may lack whatever changed while it was away.
       antiEntropy.prioritise(member.name());
-      antiEntropy.tick();
+      antiEntropy.tickUrgent();
     }
     if (started) {
       publishStatus();

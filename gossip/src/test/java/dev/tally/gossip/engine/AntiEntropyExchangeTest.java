@@ -171,6 +171,45 @@ class AntiEntropyExchangeTest {
     assertThat(a2.value("x")).isEqualTo(1);
   }
 
+  @Test
+  void exchange_stalledWithoutAnyReply_isAbandonedAndTheNextOneRuns() {
+    TestNode a1 = cluster.add("a1", "A");
+    TestNode a2 = cluster.add("a2", "A");
+    cluster.start();
+    a1.increment("x", 1);
+    a1.transport.link("a2", Link.HANG);
+
+    exchange(a1);
+    cluster.run(Duration.ofSeconds(60));
+    assertThat(a1.replica.antiEntropy().exchangeRunning()).isTrue();
+    a1.transport.link("a2", Link.UP);
+    exchange(a1);
+
+    assertThat(a1.observer.roundFailures).containsExactly("a2");
+    assertThat(a2.value("x")).isEqualTo(1);
+  }
+
+  @Test
+  void exchange_hugeLeaves_areAnsweredInBoundedRepliesAndTheRestAskedAgain() {
+    TestNode a1 = cluster.add("a1", "A", c -> c.withDigestTreeDepth(1));
+    TestNode a2 = cluster.add("a2", "A", c -> c.withDigestTreeDepth(1));
+    List<KeyState> big = new ArrayList<>();
+    for (int i = 0; i < 1_500; i++) {
+      big.add(new KeyState(i + "-" + "k".repeat(4000), PnCounter.EMPTY.increment(5, 1, 1)));
+    }
+    a2.store.write(big, StoreAttachment.NONE);
+    cluster.start();
+
+    exchange(a1);
+
+    assertThat(a1.store.dump()).isEqualTo(a2.store.dump());
+    List<BucketSyncResponse> replies = a1.transport.calls("SyncBuckets").stream()
+        .map(c -> (BucketSyncResponse) c.response).toList();
+    assertThat(replies).anySatisfy(r -> assertThat(r.getDeferredLeavesCount()).isPositive());
+    assertThat(replies).allSatisfy(r -> assertThat(r.getSerializedSize())
+        .isLessThan(dev.tally.gossip.antientropy.AntiEntropy.MAX_SYNC_RESPONSE_BYTES + 200_000));
+  }
+
   // ------------------------------------------------------------------ responder validation
 
   private TestNode responder() {

@@ -317,6 +317,41 @@ class ReplicaReplicationTest {
   }
 
   @Test
+  void stalledPush_withNoReplyAtAll_countsAsFailedAfterTheStallLimit() {
+    TestNode a1 = cluster.add("a1", "A", ReplicaReplicationTest::gossiping);
+    TestNode a2 = cluster.add("a2", "A");
+    cluster.start();
+    a1.transport.link("a2", Link.HANG);
+
+    a1.increment("x", 1);
+    cluster.run(Duration.ofSeconds(59));
+    a1.transport.link("a2", Link.UP);
+    cluster.run(Duration.ofMillis(900));
+    assertThat(a1.observer.failures).isZero();
+    assertThat(a1.transport.calls("PushDelta")).as("the hung push still blocks its own peer").hasSize(1);
+    assertThat(a2.value("x")).isZero();
+
+    cluster.run(Duration.ofMillis(200));
+    assertThat(a1.observer.failures).isEqualTo(1);
+    assertThat(a2.value("x")).isEqualTo(1);
+  }
+
+  @Test
+  void listenerFailure_doesNotFailACommitThatIsDurable() {
+    TestNode a1 = cluster.add("a1", "A", ReplicaReplicationTest::gossiping);
+    TestNode a2 = cluster.add("a2", "A");
+    cluster.start();
+    a1.listenerFails = true;
+
+    a1.increment("x", 2);
+    cluster.run(TICK.plusMillis(5));
+
+    assertThat(a1.value("x")).isEqualTo(2);
+    assertThat(a1.replica.digestTree().root()).isEqualTo(DigestTree.build(2, a1.store).root());
+    assertThat(a2.value("x")).isEqualTo(2);
+  }
+
+  @Test
   void storeFailure_failsThePushAndChangesNothing() {
     TestNode a2 = cluster.add("a2", "A");
     cluster.add("a1", "A");

@@ -40,6 +40,8 @@ public final class TestCluster {
     public final RecordingObserver observer = new RecordingObserver();
     public final List<List<KeyState>> changes = new ArrayList<>();
     public final Replica replica;
+    /** When set, the replica listener throws. */
+    public boolean listenerFails;
 
     TestNode(String name, String dc, ReplicaConfig config) {
       this.name = name;
@@ -47,7 +49,12 @@ public final class TestCluster {
       this.membership = new TestMembership(new Member(name, dc, MemberState.ALIVE));
       this.transport = new TestTransport(time, name, replicas, Duration.ofMillis(1), Duration.ofMillis(500));
       this.replica = new Replica(config, time.clock(), time.scheduler(name), store, transport, membership,
-          new SplittableRandom(name.hashCode()), changes::add, observer);
+          new SplittableRandom(name.hashCode()), changed -> {
+            if (listenerFails) {
+              throw new IllegalStateException("listener failure injected by the test");
+            }
+            changes.add(changed);
+          }, observer);
     }
 
     /** Commits one local write on this node's replica thread. */

@@ -26,8 +26,11 @@ import java.util.function.BiFunction;
  * or made to fail fast.
  */
 public final class TestTransport implements PeerTransport {
-  /** How a link behaves. */
-  public enum Link { UP, BLACKHOLE, REFUSE }
+  /**
+   * How a link behaves: UP delivers; BLACKHOLE loses everything (calls fail at their deadline);
+   * REFUSE fails calls fast; HANG never answers at all, breaking the transport's deadline promise.
+   */
+  public enum Link { UP, BLACKHOLE, REFUSE, HANG }
 
   /** One outbound call: method, target, request message, states in the request and in the reply. */
   public static final class Call {
@@ -37,6 +40,7 @@ public final class TestTransport implements PeerTransport {
     public final int requestStates;
     public int responseStates;
     public boolean answered;
+    public Object response;
 
     Call(String method, String peer, Object request, int requestStates) {
       this.method = method;
@@ -109,6 +113,9 @@ public final class TestTransport implements PeerTransport {
     Call call = new Call(method, peer, request, requestStates);
     calls.add(call);
     CompletableFuture<R> result = new CompletableFuture<>();
+    if (links.get(peer) == Link.HANG) {
+      return result;
+    }
     time.enqueue(self, deadlineNanos, () ->
         result.completeExceptionally(new TimeoutException(method + " to " + peer + " passed its deadline")));
     Link link = links.getOrDefault(peer, Link.UP);
@@ -124,6 +131,7 @@ public final class TestTransport implements PeerTransport {
       if (response != null) {
         call.responseStates = responseStates.applyAsInt(response);
         call.answered = true;
+        call.response = response;
       }
       if (links.getOrDefault(peer, Link.UP) != Link.UP) {
         return;

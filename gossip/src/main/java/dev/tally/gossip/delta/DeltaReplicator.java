@@ -56,6 +56,7 @@ public final class DeltaReplicator implements RepairTracker {
   private final ReplicationObserver observer;
   private final TreeMap<String, PeerBuffer> buffers = new TreeMap<>();
   private final Map<String, Flight> flights = new HashMap<>();
+  private List<String> targets = List.of();
   private long nextFlightId;
   private boolean closed;
 
@@ -119,28 +120,34 @@ public final class DeltaReplicator implements RepairTracker {
 
   /**
    * The set of peers that receive local changes moved from {@code before} to {@code after}: the
-   * pending keys of a remote-DC peer that is no longer a target move to that DC's current targets,
-   * so a remote DC whose chosen node died still gets them through another.
+   * pending keys of a remote-DC peer that is no longer a target move to that DC's current targets
+   * (now, or when its push in flight fails), so a remote DC whose chosen node died still gets them
+   * through another.
    */
   public void retarget(List<String> before, List<String> after) {
+    targets = List.copyOf(after);
     Set<String> now = new HashSet<>(after);
     for (String peer : before) {
-      if (now.contains(peer)) {
-        continue;
+      if (!now.contains(peer)) {
+        handOff(peer);
       }
-      PeerBuffer old = buffers.get(peer);
-      Member member = view.peer(peer);
-      if (old == null || member == null || member.dc().equals(self.getDc())) {
-        continue;
-      }
-      Map<String, Long> keys = old.drainPending();
-      for (String target : after) {
-        Member t = view.peer(target);
-        if (t != null && t.dc().equals(member.dc())) {
-          int dropped = buffer(target).absorb(keys, maxPendingKeysPerPeer);
-          if (dropped > 0) {
-            observer.peerNeedsRepair(target, dropped);
-          }
+    }
+  }
+
+  /** Moves the pending keys of a remote-DC peer that is no longer a target to its DC's targets. */
+  private void handOff(String peer) {
+    PeerBuffer old = buffers.get(peer);
+    Member member = view.peer(peer);
+    if (old == null || member == null || member.dc().equals(self.getDc()) || old.pendingCount() == 0) {
+      return;
+    }
+    Map<String, Long> keys = old.drainPending();
+    for (String target : targets) {
+      Member t = view.peer(target);
+      if (t != null && t.dc().equals(member.dc())) {
+        int dropped = buffer(target).absorb(keys, maxPendingKeysPerPeer);
+        if (dropped > 0) {
+          observer.peerNeedsRepair(target, dropped);
         }
       }
     }
@@ -219,6 +226,10 @@ public final class DeltaReplicator implements RepairTracker {
       observer.deltaFailed(peer, states, error);
       if (dropped > 0) {
         observer.peerNeedsRepair(peer, dropped);
+      }
+      if (!targets.contains(peer)) {
+        // It stopped being a target while the push was out: its DC gets the keys through another node.
+        handOff(peer);
       }
     }
   }

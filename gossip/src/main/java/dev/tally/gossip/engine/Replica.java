@@ -89,6 +89,9 @@ public final class Replica {
 
   private final ReplicaConfig config;
   private final Clock clock;
+  /** The node's replica thread, for hops whose caller waits on a future (they must fail if refused). */
+  private final Scheduler replicaThread;
+  /** The same thread for everything else: replies and events arriving after shutdown are dropped. */
   private final Scheduler scheduler;
   private final StateStore store;
   private final Membership membership;
@@ -147,7 +150,8 @@ public final class Replica {
       ReplicationObserver observer) {
     this.config = Objects.requireNonNull(config, "config");
     this.clock = Objects.requireNonNull(clock, "clock");
-    this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+    this.replicaThread = Objects.requireNonNull(scheduler, "scheduler");
+    this.scheduler = new ShutdownTolerantScheduler(scheduler);
     this.store = Objects.requireNonNull(store, "store");
     Objects.requireNonNull(transport, "transport");
     this.membership = Objects.requireNonNull(membership, "membership");
@@ -188,8 +192,8 @@ public final class Replica {
       done.completeExceptionally(new IllegalStateException("start() was already called"));
       return done;
     }
-    membership.addListener(member -> executeQuietly(() -> onMember(member)));
-    executeQuietly(() -> {
+    membership.addListener(member -> scheduler.execute(() -> onMember(member)));
+    Runnable startTask = () -> {
       if (closed) {
         done.completeExceptionally(new IllegalStateException("the replica was closed before it started"));
         return;
@@ -210,7 +214,12 @@ public final class Replica {
       } catch (RuntimeException e) {
         done.completeExceptionally(e);
       }
-    });
+    };
+    try {
+      replicaThread.execute(startTask);
+    } catch (RuntimeException e) {
+      done.completeExceptionally(new IllegalStateException("the replica thread refused the start task", e));
+    }
     return done;
   }
 
@@ -224,7 +233,7 @@ public final class Replica {
     if (scheduler.inThread()) {
       shutDown();
     } else {
-      executeQuietly(this::shutDown);
+      scheduler.execute(this::shutDown);
     }
   }
 
@@ -556,24 +565,53 @@ public final class Replica {
       }
     };
     try {
-      scheduler.execute(task);
+      replicaThread.execute(task);
     } catch (RuntimeException e) {
       result.completeExceptionally(new IllegalStateException("the replica thread refused the task", e));
     }
     return result;
   }
 
-  private void executeQuietly(Runnable task) {
-    try {
-      scheduler.execute(task);
-    } catch (RuntimeException e) {
-      // The scheduler is shutting down: the replica is going away with it, nothing left to do.
-    }
-  }
-
   private void checkThread() {
     if (!scheduler.inThread()) {
       throw new IllegalStateException("called off the replica thread: " + Thread.currentThread().getName());
+    }
+  }
+
+  /**
+   * Replies and membership events hop onto the replica thread from transport and membership
+   * threads; once the node has shut its replica thread down, those hops are dropped here instead
+   * of throwing in someone else's thread.
+   */
+  private static final class ShutdownTolerantScheduler implements Scheduler {
+    private final Scheduler delegate;
+
+    ShutdownTolerantScheduler(Scheduler delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public void execute(Runnable task) {
+      try {
+        delegate.execute(task);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        LOG.debug("replica thread is shut down; dropped a task");
+      }
+    }
+
+    @Override
+    public Cancellable schedule(Duration delay, Runnable task) {
+      try {
+        return delegate.schedule(delay, task);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        LOG.debug("replica thread is shut down; dropped a timer");
+        return () -> {};
+      }
+    }
+
+    @Override
+    public boolean inThread() {
+      return delegate.inThread();
     }
   }
 

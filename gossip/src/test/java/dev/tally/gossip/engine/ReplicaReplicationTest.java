@@ -297,6 +297,27 @@ class ReplicaReplicationTest {
   }
 
   @Test
+  void remoteTargetDiesWithAPushInFlight_theFailedKeysGoToAnotherNodeOfThatDc() {
+    TestNode a1 = cluster.add("a1", "A", c -> gossiping(c).withRemoteDcFanout(1));
+    cluster.add("b1", "B");
+    cluster.add("b2", "B");
+    cluster.start();
+    String chosen = a1.replica.peerStatus().stream().filter(PeerStatus::deltaTarget)
+        .map(PeerStatus::name).findFirst().orElseThrow();
+    String other = chosen.equals("b1") ? "b2" : "b1";
+    a1.transport.link(chosen, Link.BLACKHOLE);
+
+    a1.increment("x", 6);
+    cluster.run(TICK.plusMillis(5));
+    assertThat(a1.transport.calls("PushDelta")).extracting(c -> c.peer).containsExactly(chosen);
+    a1.sees(chosen, MemberState.DEAD);
+    cluster.run(Duration.ofMillis(600));
+
+    assertThat(cluster.node(other).value("x")).isEqualTo(6);
+    assertThat(a1.replica.deltaReplicator().bufferOf(chosen).pendingCount()).isZero();
+  }
+
+  @Test
   void remoteFanout_sendsEachLocalChangeToOnlyThatManyNodesOfARemoteDc_whichRelayIt() {
     TestNode a1 = cluster.add("a1", "A", c -> gossiping(c).withRemoteDcFanout(1));
     cluster.add("b1", "B", ReplicaReplicationTest::gossiping);

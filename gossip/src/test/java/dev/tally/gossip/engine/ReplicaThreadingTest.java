@@ -23,7 +23,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -39,15 +39,18 @@ class ReplicaThreadingTest {
 
   /** A Scheduler over one platform thread, as the node's group-commit writer provides. */
   private static final class ThreadScheduler implements Scheduler {
-    final ScheduledExecutorService executor;
+    final ScheduledThreadPoolExecutor executor;
     volatile Thread thread;
 
     ThreadScheduler() {
-      executor = Executors.newSingleThreadScheduledExecutor(r -> {
+      executor = new ScheduledThreadPoolExecutor(1, r -> {
         Thread t = new Thread(r, "replica");
         thread = t;
         return t;
       });
+      // The replica's timers are hours away: shutting down must not wait for them.
+      executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+      executor.setRemoveOnCancelPolicy(true);
     }
 
     @Override
@@ -128,7 +131,7 @@ class ReplicaThreadingTest {
             mine.add(replica.onPushDelta(batch));
             mine.add(replica.onReadStates(ReadStatesRequest.newBuilder().setFrom(from).addKeys(key).build()));
           }
-          CompletableFuture.allOf(mine.toArray(new CompletableFuture[0])).join();
+          CompletableFuture.allOf(mine.toArray(new CompletableFuture<?>[0])).join();
         }, callers));
       }
       for (int i = 0; i < CALLS; i++) {
@@ -140,7 +143,7 @@ class ReplicaThreadingTest {
         });
         all.add(done);
       }
-      CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
+      CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
 
       long perKeyFromPeers = (long) CALLERS * CALLS / KEYS;
       long perKeyLocal = CALLS / KEYS;

@@ -5,6 +5,7 @@ import dev.tally.gossip.store.InMemoryStateStore;
 import dev.tally.gossip.store.KeyState;
 import dev.tally.gossip.store.StateStore;
 import dev.tally.gossip.store.StoreAttachment;
+import dev.tally.gossip.store.StoreException;
 import java.util.Collection;
 import java.util.TreeMap;
 import java.util.function.Consumer;
@@ -19,12 +20,20 @@ final class CheckingStore implements StateStore {
   private final SimWorld world;
   private final Ledger ledger;
   private final String node;
+  private final java.util.SplittableRandom random;
   private long writes;
+  private double failureRate;
 
-  CheckingStore(SimWorld world, Ledger ledger, String node) {
+  CheckingStore(SimWorld world, Ledger ledger, String node, java.util.SplittableRandom random) {
     this.world = world;
     this.ledger = ledger;
     this.node = node;
+    this.random = random;
+  }
+
+  /** From now on each write fails (writing nothing) with this probability, like a full disk. */
+  void failWrites(double rate) {
+    failureRate = rate;
   }
 
   @Override
@@ -34,6 +43,10 @@ final class CheckingStore implements StateStore {
 
   @Override
   public void write(Collection<KeyState> states, StoreAttachment attachment) {
+    if (failureRate > 0 && random.nextDouble() < failureRate) {
+      world.trace(node, "store write of " + states.size() + " states fails (injected)");
+      throw new StoreException("injected store failure on " + node);
+    }
     for (KeyState ks : states) {
       String problem = ledger.overCounted(node, ks.key(), ks.state());
       if (problem != null) {

@@ -21,12 +21,25 @@ final class Ledger {
   private int quorumAcks;
   private long operations;
 
-  /** A change that {@code replica} applied (its commit follows in the same event). */
+  /**
+   * A change that {@code replica} is about to commit (in the same event). Recorded before the store
+   * write so the write passes the over-count check; {@link #revoke} takes it back if the commit fails.
+   */
   void applied(long replica, CounterChange change) {
-    long[] pn = written.computeIfAbsent(replica, r -> new HashMap<>()).computeIfAbsent(change.key(), k -> new long[2]);
-    pn[change.decrement() ? 1 : 0] += change.amount();
-    expected.merge(change.key(), change.decrement() ? -change.amount() : change.amount(), Long::sum);
+    add(replica, change, 1);
     operations++;
+  }
+
+  /** The commit of {@code change} failed: nothing was written, nothing is owed. */
+  void revoke(long replica, CounterChange change) {
+    add(replica, change, -1);
+    operations--;
+  }
+
+  private void add(long replica, CounterChange change, int sign) {
+    long[] pn = written.computeIfAbsent(replica, r -> new HashMap<>()).computeIfAbsent(change.key(), k -> new long[2]);
+    pn[change.decrement() ? 1 : 0] += sign * change.amount();
+    expected.merge(change.key(), sign * (change.decrement() ? -change.amount() : change.amount()), Long::sum);
   }
 
   /** What {@code replica} wrote to {@code key}: {P, N}; zeros when nothing. */

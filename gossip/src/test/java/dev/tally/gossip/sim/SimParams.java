@@ -28,6 +28,7 @@ record SimParams(
     double quorumReadRate,
     long safetyMillis,
     long meanFaultGapMillis,
+    double storeFailureRate,
     long livenessLimitMillis) {
 
   static SimParams random(SplittableRandom r) {
@@ -49,11 +50,12 @@ record SimParams(
         400 + r.nextInt(600),
         1500 + r.nextInt(1500),
         1 + r.nextInt(r.nextBoolean() ? 12 : 120),
-        15 + r.nextInt(135),
+        25 + r.nextInt(175),
         r.nextDouble() * 0.25,
         r.nextDouble() * 0.15,
         2500 + r.nextInt(3501),
         300 + r.nextInt(1200),
+        r.nextInt(3) == 0 ? 0.002 + r.nextDouble() * 0.05 : 0,
         60_000);
   }
 
@@ -63,6 +65,7 @@ record SimParams(
         + "ms, tree depth " + treeDepth + ", remote fanout " + remoteDcFanout + ", maxDeltaKeys " + maxDeltaKeys
         + ", maxPendingKeys " + maxPendingKeys + ", rpc deadline " + rpcDeadlineMillis + "ms, quorum timeout "
         + quorumTimeoutMillis + "ms, suspect/dead after " + suspectAfterMillis + "/" + deadAfterMillis + "ms, "
-        + keys + " keys, op every ~" + meanOpGapMillis + "ms, safety phase " + safetyMillis + "ms";
+        + keys + " keys, op every ~" + meanOpGapMillis + "ms, store write failures " + String.format("%.3f", storeFailureRate)
+        + ", safety phase " + safetyMillis + "ms";
   }
 }

@@ -11,6 +11,7 @@ import dev.tally.gossip.engine.WriteResult;
 import dev.tally.gossip.quorum.QuorumException;
 import dev.tally.gossip.store.KeyState;
 import dev.tally.gossip.store.StoreAttachment;
+import dev.tally.gossip.store.StoreException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,10 +56,12 @@ final class Simulation {
   private final SplittableRandom workloadRandom;
   private final SplittableRandom engineRandom;
   private final SplittableRandom clockRandom;
+  private final SplittableRandom storeRandom;
   private final List<String> faultLog = new ArrayList<>();
   private final List<String> keys = new ArrayList<>();
   private boolean safetyPhase = true;
   private int quorumWritesFailed;
+  private int writesFailed;
   private int quorumReadsOk;
   private int quorumReadsFailed;
   private int wipes;
@@ -73,6 +76,7 @@ final class Simulation {
     this.workloadRandom = root.split();
     this.engineRandom = root.split();
     this.clockRandom = root.split();
+    this.storeRandom = root.split();
     for (int i = 1; i <= params.nodes(); i++) {
       // Round-robin over DCs so every DC has at least one node.
       String dc = "dc" + (1 + (i - 1) % params.dcs());
@@ -93,7 +97,7 @@ final class Simulation {
 
   SimResult run() {
     for (SimNode node : nodes.values()) {
-      node.store = new CheckingStore(world, ledger, node.name);
+      node.store = newStore(node);
       node.replicaId = newReplicaId();
       boot(node);
     }
@@ -121,6 +125,12 @@ final class Simulation {
   }
 
   // ------------------------------------------------------------------ nodes
+
+  private CheckingStore newStore(SimNode node) {
+    CheckingStore store = new CheckingStore(world, ledger, node.name, storeRandom.split());
+    store.failWrites(params.storeFailureRate());
+    return store;
+  }
 
   private long newReplicaId() {
     long id;
@@ -198,17 +208,24 @@ final class Simulation {
     }
     PreparedWrites prepared = replica.prepare(writes);
     List<KeyState> applied = new ArrayList<>();
+    List<CounterChange> owed = new ArrayList<>();
     for (int i = 0; i < writes.size(); i++) {
       if (prepared.results().get(i) instanceof WriteResult.Applied a) {
-        for (CounterChange change : writes.get(i).changes()) {
-          ledger.applied(node.replicaId, change);
-        }
+        owed.addAll(writes.get(i).changes());
         applied.addAll(a.states());
       } else {
         world.fail(node.name + " rejected a small write: " + prepared.results().get(i));
       }
     }
-    replica.commit(prepared, StoreAttachment.NONE);
+    owed.forEach(change -> ledger.applied(node.replicaId, change));
+    try {
+      replica.commit(prepared, StoreAttachment.NONE);
+    } catch (StoreException e) {
+      // Not acknowledged: the store wrote nothing, so the ops are owed to nobody.
+      owed.forEach(change -> ledger.revoke(node.replicaId, change));
+      writesFailed++;
+      return;
+    }
     world.trace(node.name, () -> "committed " + writes);
     if (!applied.isEmpty() && workloadRandom.nextDouble() < params.quorumWriteRate()) {
       replica.replicateToQuorum(applied).whenComplete((v, e) -> {
@@ -255,7 +272,7 @@ final class Simulation {
 
   private void expectQuorumFailure(SimNode node, String what, Throwable e) {
     Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-    if (!(cause instanceof QuorumException)) {
+    if (!(cause instanceof QuorumException) && !(cause instanceof StoreException)) {
       world.fail("QUORUM " + what + " at " + node.name + " failed with " + cause + " instead of a QuorumException");
     }
     world.trace(node.name, () -> "QUORUM " + what + " failed: " + cause.getMessage());
@@ -369,7 +386,7 @@ final class Simulation {
       } else {
         log("wipe " + victim.name + " (down)");
       }
-      victim.store = new CheckingStore(world, ledger, victim.name);
+      victim.store = newStore(victim);
       if (nodes.values().stream().filter(n -> n.dc.equals(victim.dc)).count() == 1) {
         // The coverage rule keeps every write alive in other DCs, but a QUORUM read in a one-node
         // DC asks only this node: its earlier QUORUM writes are no longer owed to such reads.
@@ -431,6 +448,9 @@ final class Simulation {
     network.setConnectivity(Connectivity.FULL);
     network.setFaults(0, 0, 0);
     for (SimNode n : nodes.values()) {
+      n.store.failWrites(0);
+    }
+    for (SimNode n : nodes.values()) {
       n.draining = false;
       if (!n.up()) {
         boot(n);
@@ -475,7 +495,7 @@ final class Simulation {
   }
 
   private SimResult result(boolean ok, String failure, long convergeNanos) {
-    return new SimResult(seed, ok, failure, params.toString(), List.copyOf(faultLog), ledger.operations(),
+    return new SimResult(seed, ok, failure, params.toString(), List.copyOf(faultLog), ledger.operations(), writesFailed,
         ledger.quorumAckCount(), quorumWritesFailed, quorumReadsOk, quorumReadsFailed, crashes, wipes,
         world.processed(), convergeNanos / MS, network.stats());
   }

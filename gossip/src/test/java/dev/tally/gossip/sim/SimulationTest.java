@@ -57,6 +57,7 @@ class SimulationTest {
       List<String> failures = new ArrayList<>();
       int run = 0;
       long operations = 0;
+      long writesFailed = 0;
       long events = 0;
       long crashes = 0;
       long wipes = 0;
@@ -71,6 +72,7 @@ class SimulationTest {
         }
         run++;
         operations += r.operations();
+        writesFailed += r.writesFailed();
         events += r.events();
         crashes += r.crashes();
         wipes += r.wipes();
@@ -91,9 +93,9 @@ class SimulationTest {
           r.faults().forEach(fault -> System.out.println("    " + fault));
         }
       }
-      System.out.printf("simulated %d seed(s) on %d thread(s) in %.1f s: %d acknowledged ops, %d events, %d crashes,"
+      System.out.printf("simulated %d seed(s) on %d thread(s) in %.1f s: %d acknowledged ops (%d more failed by the store), %d events, %d crashes,"
               + " %d wipes, %d quorum ops ok / %d failed; slowest convergence after heal %d ms (seed %d)%n",
-          run, threads, (System.nanoTime() - started) / 1e9, operations, events, crashes, wipes, quorumOk, quorumFailed,
+          run, threads, (System.nanoTime() - started) / 1e9, operations, writesFailed, events, crashes, wipes, quorumOk, quorumFailed,
           worstConverge, worstSeed);
       assertThat(failures).as(String.join("\n", failures)).isEmpty();
     } finally {

@@ -1,40 +1,124 @@
 package dev.tally.gossip.engine;
 
+import dev.tally.gossip.antientropy.AntiEntropy;
 import dev.tally.gossip.crdt.CounterOverflowException;
 import dev.tally.gossip.crdt.PnCounter;
+import dev.tally.gossip.crdt.StateMessages;
+import dev.tally.gossip.delta.DeltaReplicator;
+import dev.tally.gossip.delta.PeerBuffer;
+import dev.tally.gossip.digest.DigestTree;
+import dev.tally.gossip.membership.Member;
+import dev.tally.gossip.membership.MemberState;
 import dev.tally.gossip.membership.Membership;
+import dev.tally.gossip.merge.PeerInput;
+import dev.tally.gossip.quorum.QuorumCoordinator;
+import dev.tally.gossip.quorum.QuorumException;
+import dev.tally.gossip.status.PeerStatus;
+import dev.tally.gossip.status.ReplicationObserver;
 import dev.tally.gossip.store.KeyState;
 import dev.tally.gossip.store.StateStore;
 import dev.tally.gossip.store.StoreAttachment;
 import dev.tally.gossip.time.Clock;
 import dev.tally.gossip.time.Scheduler;
+import dev.tally.gossip.topology.ClusterView;
+import dev.tally.gossip.topology.Topology;
 import dev.tally.gossip.transport.PeerTransport;
+import dev.tally.peer.v1.BucketSyncRequest;
+import dev.tally.peer.v1.BucketSyncResponse;
+import dev.tally.peer.v1.DeltaAck;
+import dev.tally.peer.v1.DeltaBatch;
+import dev.tally.peer.v1.DigestRequest;
+import dev.tally.peer.v1.DigestResponse;
+import dev.tally.peer.v1.NodeRef;
+import dev.tally.peer.v1.ReadStatesRequest;
+import dev.tally.peer.v1.ReadStatesResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * One replica of every counter: applies local writes to this node's own entries, and (with the
- * replication parts) merges peers' states, pushes deltas and runs anti-entropy.
+ * One replica of every counter: applies local writes to this node's own entries, merges peers'
+ * states, pushes deltas, runs anti-entropy and serves QUORUM reads and writes.
  *
- * <p>Concurrency: every field is confined to the replica thread, the single logical thread of
- * {@link Scheduler}. Methods say where they may be called; the replica-thread-only ones check it.
- * Reads of committed states go straight to the {@link StateStore}, from any thread.
+ * <h2>How the node drives it</h2>
+ *
+ * <ol>
+ *   <li>Build it over the node's store, transport and membership, then call {@link #start()} and
+ *       wait for it (it rebuilds the digest tree from the store) before opening the peer port.
+ *   <li>Local writes: {@link #prepare} then {@link #commit} in one replica-thread task (the node's
+ *       group commit). Committing is all it takes to replicate them.
+ *   <li>Peer calls: the PeerService hands each request to {@link #onPushDelta},
+ *       {@link #onCompareDigest}, {@link #onSyncBuckets} or {@link #onReadStates} from its own
+ *       thread (never blocking a gRPC event loop: they return at once) and answers when the future
+ *       completes. A future failing with {@link IllegalArgumentException} means bad peer input
+ *       (INVALID_ARGUMENT; nothing changed), with {@link IllegalStateException} that the replica is
+ *       not running (UNAVAILABLE); anything else is internal.
+ *   <li>QUORUM consistency: {@link #quorumRead} and, after committing, {@link #replicateToQuorum};
+ *       a {@link QuorumException} says how far it got.
+ *   <li>{@link #peerStatus()} for {@code tally status}; a {@link ReplicationObserver} for metrics.
+ *   <li>{@link #close()} on shutdown.
+ * </ol>
+ *
+ * <h2>Concurrency</h2>
+ *
+ * Every field except {@code closed} and {@code status} is confined to the replica thread, the single
+ * logical thread of {@link Scheduler}; so are the components it owns (digest tree, delta buffers,
+ * anti-entropy, quorum, cluster view). Every public entry point either checks that it runs there
+ * ({@link #prepare}, {@link #commit}) or hops there with {@link Scheduler#execute}; transport replies
+ * and membership events hop there too before touching anything. {@code closed} (volatile) lets any
+ * thread refuse new work once {@link #close()} was called; {@code status} (volatile, immutable list)
+ * is republished on the replica thread every gossip tick and on membership changes, so
+ * {@link #peerStatus()} never touches replica-thread state. The listener, the observer and result
+ * futures are called on the replica thread and must not block. Committed states are read straight
+ * from the {@link StateStore}, from any thread.
  */
 public final class Replica {
+  private static final Logger LOG = LoggerFactory.getLogger(Replica.class);
 
   private final ReplicaConfig config;
   private final Clock clock;
+  /** The node's replica thread, for hops whose caller waits on a future (they must fail if refused). */
+  private final Scheduler replicaThread;
+  /** The same thread for everything else: replies and events arriving after shutdown are dropped. */
   private final Scheduler scheduler;
   private final StateStore store;
-  private final PeerTransport transport;
   private final Membership membership;
   private final RandomGenerator random;
   private final ReplicaListener listener;
+  private final ReplicationObserver observer;
+  private final NodeRef self;
+
+  private final ClusterView view;
+  private final DigestTree tree;
+  private final DeltaReplicator deltas;
+  private final AntiEntropy antiEntropy;
+  private final QuorumCoordinator quorum;
+
+  private final AtomicBoolean startCalled = new AtomicBoolean();
+  private boolean started;
+  private long targetsVersion = -1;
+  private List<String> localTargets = List.of();
+  private Scheduler.Cancellable gossipTimer;
+  private Scheduler.Cancellable antiEntropyTimer;
+
+  private volatile boolean closed;
+  private volatile List<PeerSnapshot> status = List.of();
+
+  /** What {@link #peerStatus()} reads: replica-thread facts frozen at the last publication. */
+  private record PeerSnapshot(String name, String dc, MemberState state, long oldestUnackedNanos, int pendingKeys,
+      boolean needsRepair, long lastAckMillis, boolean deltaTarget) {}
 
   public Replica(
       ReplicaConfig config,
@@ -45,14 +129,44 @@ public final class Replica {
       Membership membership,
       RandomGenerator random,
       ReplicaListener listener) {
+    this(config, clock, scheduler, store, transport, membership, random, listener, ReplicationObserver.NONE);
+  }
+
+  /**
+   * @param clock must be thread-safe ({@link #peerStatus()} reads it from any thread)
+   * @param random the replica's only source of randomness (peer choice, timer jitter)
+   * @param listener told of every durable change, local or merged, on the replica thread
+   * @param observer told of replication events, on the replica thread
+   */
+  public Replica(
+      ReplicaConfig config,
+      Clock clock,
+      Scheduler scheduler,
+      StateStore store,
+      PeerTransport transport,
+      Membership membership,
+      RandomGenerator random,
+      ReplicaListener listener,
+      ReplicationObserver observer) {
     this.config = Objects.requireNonNull(config, "config");
     this.clock = Objects.requireNonNull(clock, "clock");
-    this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+    this.replicaThread = Objects.requireNonNull(scheduler, "scheduler");
+    this.scheduler = new ShutdownTolerantScheduler(scheduler);
     this.store = Objects.requireNonNull(store, "store");
-    this.transport = Objects.requireNonNull(transport, "transport");
+    Objects.requireNonNull(transport, "transport");
     this.membership = Objects.requireNonNull(membership, "membership");
     this.random = Objects.requireNonNull(random, "random");
     this.listener = Objects.requireNonNull(listener, "listener");
+    this.observer = Objects.requireNonNull(observer, "observer");
+    this.self = NodeRef.newBuilder().setName(config.nodeName()).setDc(config.dc()).build();
+    this.view = new ClusterView(config.nodeName(), config.dc());
+    this.tree = new DigestTree(config.digestTreeDepth());
+    this.deltas = new DeltaReplicator(config.maxDeltaKeys(), config.maxPendingKeysPerPeer(), self, clock,
+        scheduler, store, transport, view, observer);
+    this.antiEntropy = new AntiEntropy(self, tree, clock, scheduler, store, transport, view, this::mergeFromPeer,
+        deltas, random, observer);
+    this.quorum = new QuorumCoordinator(self, config.quorumTimeout(), scheduler, store, transport, view,
+        this::mergeFromPeer);
   }
 
   public ReplicaConfig config() {
@@ -63,6 +177,79 @@ public final class Replica {
   public PnCounter read(String key) {
     return store.get(key);
   }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /**
+   * Any thread, once: builds the digest tree from the store (one full scan, the only one), reads
+   * the current members, starts the gossip and anti-entropy timers, and schedules an early
+   * exchange with every known peer (a restarted node has lost its delta buffers, so peers may lack
+   * its latest changes). Completes on the replica thread when the replica serves peers.
+   */
+  public CompletableFuture<Void> start() {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    if (!startCalled.compareAndSet(false, true)) {
+      done.completeExceptionally(new IllegalStateException("start() was already called"));
+      return done;
+    }
+    membership.addListener(member -> scheduler.execute(() -> onMember(member)));
+    Runnable startTask = () -> {
+      if (closed) {
+        done.completeExceptionally(new IllegalStateException("the replica was closed before it started"));
+        return;
+      }
+      try {
+        tree.rebuild(store);
+        for (Member member : membership.peers()) {
+          onMember(member);
+        }
+        started = true;
+        for (Member member : view.peers()) {
+          antiEntropy.prioritise(member.name());
+        }
+        gossipTimer = scheduler.schedule(config.gossipInterval(), this::gossipTick);
+        antiEntropyTimer = scheduler.schedule(jitter(config.antiEntropyInterval()), this::antiEntropyTick);
+        publishStatus();
+        done.complete(null);
+      } catch (RuntimeException e) {
+        done.completeExceptionally(e);
+      }
+    };
+    try {
+      replicaThread.execute(startTask);
+    } catch (RuntimeException e) {
+      done.completeExceptionally(new IllegalStateException("the replica thread refused the start task", e));
+    }
+    return done;
+  }
+
+  /**
+   * Any thread, idempotent: stops the timers, abandons the anti-entropy exchange, fails running
+   * quorum operations and refuses every later call. Committed state is untouched; changes not yet
+   * pushed reach peers by anti-entropy after the node comes back.
+   */
+  public void close() {
+    closed = true;
+    if (scheduler.inThread()) {
+      shutDown();
+    } else {
+      scheduler.execute(this::shutDown);
+    }
+  }
+
+  private void shutDown() {
+    if (gossipTimer != null) {
+      gossipTimer.cancel();
+    }
+    if (antiEntropyTimer != null) {
+      antiEntropyTimer.cancel();
+    }
+    deltas.close();
+    antiEntropy.close();
+    quorum.close();
+  }
+
+  // ---------------------------------------------------------------- local writes
 
   /**
    * Replica thread: computes a group of local writes against the current states, in order, without
@@ -134,19 +321,315 @@ public final class Replica {
     }
     store.write(prepared.after(), attachment);
     if (!prepared.after().isEmpty()) {
-      onDurableChange(prepared.before(), prepared.after());
+      onDurableChange(prepared.before(), prepared.after(), null);
     }
   }
 
-  /** Every durable change, local or merged, passes here once it is in the store. */
-  private void onDurableChange(List<KeyState> before, List<KeyState> after) {
-    // Replication (digest tree update, delta buffers) hooks in here.
-    listener.onChanged(after);
+  /**
+   * Every durable change, local or merged, passes here once it is in the store: the digest tree,
+   * the delta buffers (local changes to the topology's targets; changes merged from another DC
+   * relayed to this DC's peers) and the listener learn of it.
+   *
+   * @param origin the peer the change came from, null for a local write
+   */
+  private void onDurableChange(List<KeyState> before, List<KeyState> after, NodeRef origin) {
+    List<String> keys = new ArrayList<>(after.size());
+    for (int i = 0; i < after.size(); i++) {
+      KeyState next = after.get(i);
+      tree.update(next.key(), before.get(i).state(), next.state());
+      keys.add(next.key());
+    }
+    refreshTargets();
+    List<String> targets = origin == null ? localTargets : Topology.relayTargets(view, origin.getDc());
+    deltas.enqueue(keys, targets);
+    try {
+      listener.onChanged(after);
+    } catch (RuntimeException e) {
+      // The change is durable and replicating; a failing listener must not make it look failed.
+      LOG.warn("replica listener failed on {} changed keys", after.size(), e);
+    }
+  }
+
+  /** Replica thread: the {@link dev.tally.gossip.merge.StateMerger} of every peer-state path. */
+  private List<KeyState> mergeFromPeer(List<KeyState> states, NodeRef from) {
+    Map<String, PnCounter> incoming = new LinkedHashMap<>();
+    for (KeyState ks : states) {
+      incoming.merge(ks.key(), ks.state(), PnCounter::merge);
+    }
+    List<KeyState> before = new ArrayList<>();
+    List<KeyState> after = new ArrayList<>();
+    for (Map.Entry<String, PnCounter> e : incoming.entrySet()) {
+      PnCounter current = store.get(e.getKey());
+      PnCounter merged = current.merge(e.getValue());
+      if (merged != current) {
+        before.add(new KeyState(e.getKey(), current));
+        after.add(new KeyState(e.getKey(), merged));
+      }
+    }
+    if (after.isEmpty()) {
+      return List.of();
+    }
+    store.write(after, StoreAttachment.NONE);
+    onDurableChange(before, after, from);
+    return after;
+  }
+
+  // ---------------------------------------------------------------- peer calls
+
+  /**
+   * Any thread: a peer's delta push. Merges the states with one store write and completes after it
+   * returned, so the ack means the states are durable here. Changes merged from another DC are
+   * relayed to this DC's peers.
+   */
+  public CompletableFuture<DeltaAck> onPushDelta(DeltaBatch batch) {
+    return onReplicaThread(() -> {
+      NodeRef from = PeerInput.sender(batch.hasFrom(), batch.getFrom(), config.nodeName());
+      List<KeyState> states = PeerInput.states(batch.getStatesList(), "states");
+      int changed = mergeFromPeer(states, from).size();
+      observer.deltaReceived(from.getName(), states.size(), changed, batch.getSerializedSize());
+      return DeltaAck.newBuilder().setChanged(changed).build();
+    });
+  }
+
+  /** Any thread: one level of a peer's anti-entropy descent (see {@link AntiEntropy#onCompareDigest}). */
+  public CompletableFuture<DigestResponse> onCompareDigest(DigestRequest request) {
+    return onReplicaThread(() -> antiEntropy.onCompareDigest(request));
+  }
+
+  /** Any thread: a peer's anti-entropy push-pull of whole leaves (see {@link AntiEntropy#onSyncBuckets}). */
+  public CompletableFuture<BucketSyncResponse> onSyncBuckets(BucketSyncRequest request) {
+    return onReplicaThread(() -> antiEntropy.onSyncBuckets(request));
+  }
+
+  /** Any thread: a peer's QUORUM read; this node's current states of the keys, in order. */
+  public CompletableFuture<ReadStatesResponse> onReadStates(ReadStatesRequest request) {
+    return onReplicaThread(() -> {
+      PeerInput.sender(request.hasFrom(), request.getFrom(), config.nodeName());
+      checkKeys(request.getKeysList());
+      ReadStatesResponse.Builder response = ReadStatesResponse.newBuilder();
+      for (String key : request.getKeysList()) {
+        response.addStates(StateMessages.toMessage(key, store.get(key)));
+      }
+      return response.build();
+    });
+  }
+
+  // ---------------------------------------------------------------- quorum
+
+  /**
+   * Any thread: reads the keys from a majority of this node's DC (its size counts every member ever
+   * seen in it, alive or not, plus this node), merges the answers into the local state durably
+   * (read repair) and returns the merged states, one per key, in order. Fails with
+   * {@link QuorumException} when no majority answers within quorumTimeout, and with
+   * {@link IllegalArgumentException} on an empty or oversized key.
+   */
+  public CompletableFuture<List<KeyState>> quorumRead(List<String> keys) {
+    List<String> copy = List.copyOf(keys);
+    return onReplicaThreadAsync(result -> {
+      checkKeys(copy);
+      quorum.read(copy, result);
+    });
+  }
+
+  /**
+   * Any thread: pushes the keys' current states at once to every live peer of this node's DC and
+   * completes when a majority of the DC, this node included, holds them durably. Call it after the
+   * states were committed here. Fails with {@link QuorumException} (how many acks of how many were
+   * needed, and whether it timed out or too few peers are alive or answered) within quorumTimeout;
+   * the states stay applied here and keep replicating either way.
+   */
+  public CompletableFuture<Void> replicateToQuorum(List<KeyState> states) {
+    List<KeyState> copy = List.copyOf(states);
+    return onReplicaThreadAsync(result -> quorum.write(copy, result));
+  }
+
+  // ---------------------------------------------------------------- status
+
+  /**
+   * Any thread: every peer ever seen, in name order, as of the last gossip tick or membership
+   * change (at most one gossip interval old); the lag is computed now, so it keeps growing while a
+   * peer stays behind.
+   */
+  public List<PeerStatus> peerStatus() {
+    long now = clock.nanoTime();
+    List<PeerSnapshot> snapshot = status;
+    List<PeerStatus> out = new ArrayList<>(snapshot.size());
+    for (PeerSnapshot p : snapshot) {
+      long lag = p.oldestUnackedNanos() == PeerBuffer.NONE ? 0 : Math.max(0, (now - p.oldestUnackedNanos()) / 1_000_000);
+      out.add(new PeerStatus(p.name(), p.dc(), p.state(), lag, p.pendingKeys(), p.needsRepair(), p.lastAckMillis(),
+          p.deltaTarget()));
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- replica-thread internals
+
+  private void gossipTick() {
+    if (closed) {
+      return;
+    }
+    deltas.tick();
+    publishStatus();
+    gossipTimer = scheduler.schedule(config.gossipInterval(), this::gossipTick);
+  }
+
+  private void antiEntropyTick() {
+    if (closed) {
+      return;
+    }
+    antiEntropy.tick();
+    antiEntropyTimer = scheduler.schedule(jitter(config.antiEntropyInterval()), this::antiEntropyTick);
+  }
+
+  private void onMember(Member member) {
+    if (closed || member.name().equals(config.nodeName())) {
+      return;
+    }
+    MemberState previous = view.update(member);
+    if (previous == member.state()) {
+      return;
+    }
+    observer.membershipChanged(member, previous);
+    refreshTargets();
+    if (started && member.alive()) {
+      // It appeared or came back: it may lack whatever changed while it was away.
+      antiEntropy.prioritise(member.name());
+      antiEntropy.tickUrgent();
+    }
+    if (started) {
+      publishStatus();
+    }
+  }
+
+  private void refreshTargets() {
+    if (view.version() == targetsVersion) {
+      return;
+    }
+    List<String> next = Topology.localChangeTargets(view, config.remoteDcFanout());
+    deltas.retarget(localTargets, next);
+    localTargets = List.copyOf(next);
+    targetsVersion = view.version();
+  }
+
+  private void publishStatus() {
+    Set<String> targets = new HashSet<>(localTargets);
+    List<PeerSnapshot> out = new ArrayList<>();
+    for (Member m : view.peers()) {
+      PeerBuffer b = deltas.bufferOf(m.name());
+      out.add(new PeerSnapshot(m.name(), m.dc(), m.state(),
+          b == null ? PeerBuffer.NONE : b.oldestUnackedNanos(),
+          b == null ? 0 : b.pendingCount() + b.inFlightCount(),
+          b != null && b.needsRepair(),
+          b == null ? 0 : b.lastAckMillis(),
+          targets.contains(m.name())));
+    }
+    status = List.copyOf(out);
+  }
+
+  private Duration jitter(Duration interval) {
+    long nanos = interval.toNanos();
+    return Duration.ofNanos(nanos - nanos / 4 + (long) (random.nextDouble() * (nanos / 2)));
+  }
+
+  private static void checkKeys(List<String> keys) {
+    if (keys.size() > PeerInput.MAX_READ_KEYS) {
+      throw new IllegalArgumentException("keys has " + keys.size() + " keys, more than the limit of " + PeerInput.MAX_READ_KEYS);
+    }
+    for (int i = 0; i < keys.size(); i++) {
+      PeerInput.key(keys.get(i), "keys[" + i + "]");
+    }
+  }
+
+  private <T> CompletableFuture<T> onReplicaThread(Supplier<T> body) {
+    return onReplicaThreadAsync(result -> result.complete(body.get()));
+  }
+
+  /** Runs {@code body} on the replica thread once started; it completes the future (now or later). */
+  private <T> CompletableFuture<T> onReplicaThreadAsync(java.util.function.Consumer<CompletableFuture<T>> body) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    if (closed) {
+      result.completeExceptionally(new IllegalStateException("the replica is closed"));
+      return result;
+    }
+    Runnable task = () -> {
+      if (closed) {
+        result.completeExceptionally(new IllegalStateException("the replica is closed"));
+      } else if (!started) {
+        result.completeExceptionally(new IllegalStateException("the replica has not started"));
+      } else {
+        try {
+          body.accept(result);
+        } catch (RuntimeException e) {
+          result.completeExceptionally(e);
+        }
+      }
+    };
+    try {
+      replicaThread.execute(task);
+    } catch (RuntimeException e) {
+      result.completeExceptionally(new IllegalStateException("the replica thread refused the task", e));
+    }
+    return result;
   }
 
   private void checkThread() {
     if (!scheduler.inThread()) {
       throw new IllegalStateException("called off the replica thread: " + Thread.currentThread().getName());
     }
+  }
+
+  /**
+   * Replies and membership events hop onto the replica thread from transport and membership
+   * threads; once the node has shut its replica thread down, those hops are dropped here instead
+   * of throwing in someone else's thread.
+   */
+  private static final class ShutdownTolerantScheduler implements Scheduler {
+    private final Scheduler delegate;
+
+    ShutdownTolerantScheduler(Scheduler delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public void execute(Runnable task) {
+      try {
+        delegate.execute(task);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        LOG.debug("replica thread is shut down; dropped a task");
+      }
+    }
+
+    @Override
+    public Cancellable schedule(Duration delay, Runnable task) {
+      try {
+        return delegate.schedule(delay, task);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        LOG.debug("replica thread is shut down; dropped a timer");
+        return () -> {};
+      }
+    }
+
+    @Override
+    public boolean inThread() {
+      return delegate.inThread();
+    }
+  }
+
+  // ---------------------------------------------------------------- for tests in this package
+
+  DigestTree digestTree() {
+    return tree;
+  }
+
+  DeltaReplicator deltaReplicator() {
+    return deltas;
+  }
+
+  AntiEntropy antiEntropy() {
+    return antiEntropy;
+  }
+
+  ClusterView clusterView() {
+    return view;
   }
 }

@@ -79,6 +79,11 @@ public record ReplicaConfig(
         antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout);
   }
 
+  public ReplicaConfig withRemoteDcFanout(int fanout) {
+    return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
+        antiEntropyInterval, digestTreeDepth, fanout, quorumTimeout);
+  }
+
   public ReplicaConfig withQuorumTimeout(Duration d) {
     return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
         antiEntropyInterval, digestTreeDepth, remoteDcFanout, d);

@@ -1,0 +1,324 @@
+package dev.tally.gossip.antientropy;
+
+import dev.tally.gossip.crdt.PnCounter;
+import dev.tally.gossip.crdt.StateMessages;
+import dev.tally.gossip.delta.RepairTracker;
+import dev.tally.gossip.digest.DigestTree;
+import dev.tally.gossip.membership.Member;
+import dev.tally.gossip.merge.PeerInput;
+import dev.tally.gossip.merge.StateMerger;
+import dev.tally.gossip.status.AntiEntropyRound;
+import dev.tally.gossip.status.ReplicationObserver;
+import dev.tally.gossip.store.KeyState;
+import dev.tally.gossip.store.StateStore;
+import dev.tally.gossip.time.Clock;
+import dev.tally.gossip.time.Scheduler;
+import dev.tally.gossip.topology.ClusterView;
+import dev.tally.gossip.transport.PeerTransport;
+import dev.tally.peer.v1.BucketSyncRequest;
+import dev.tally.peer.v1.BucketSyncResponse;
+import dev.tally.peer.v1.CounterState;
+import dev.tally.peer.v1.DigestRequest;
+import dev.tally.peer.v1.DigestResponse;
+import dev.tally.peer.v1.NodeRef;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.random.RandomGenerator;
+
+/**
+ * Anti-entropy: what makes replicas converge when deltas cannot (a peer was down, partitioned,
+ * restarted, wiped, or fell too far behind). Each {@link #tick} starts at most one exchange (see
+ * {@link Exchange}) unless one is still running, and this class also answers the peers' exchanges
+ * ({@link #onCompareDigest}, {@link #onSyncBuckets}).
+ *
+ * <p>Choosing the peer: first those that need it (their delta buffer overflowed, or they just
+ * appeared or came back), the least recently tried first, three rounds out of four; otherwise a
+ * random live peer, from this node's DC three times out of four when it has live DC peers, else from
+ * a remote DC. A prioritised peer leaves the list when an exchange with it completes, or after
+ * {@link #MAX_PRIORITY_FAILURES} failed tries in a row (random rounds still reach it).
+ *
+ * <p>Concurrency: confined to the replica thread.
+ */
+public final class AntiEntropy {
+  /** Consecutive failed exchanges after which a peer loses its priority. */
+  public static final int MAX_PRIORITY_FAILURES = 3;
+  /** Most nodes one CompareDigest request may list. */
+  public static final int MAX_DIGEST_NODES = 1024;
+  /** Most leaves one SyncBuckets request may list. */
+  public static final int MAX_SYNC_LEAVES = 4096;
+  /** A SyncBuckets reply stops taking more leaves past this many bytes of states (the rest are deferred). */
+  public static final int MAX_SYNC_RESPONSE_BYTES = 4 << 20;
+  /**
+   * An exchange with no reply for this long is abandoned. The transport promises a deadline on every
+   * call, so this only guards against a transport that breaks that promise: one lost reply must not
+   * stop anti-entropy for good.
+   */
+  public static final long STALL_NANOS = 60_000_000_000L;
+
+  private final NodeRef self;
+  private final DigestTree tree;
+  private final Clock clock;
+  private final Scheduler scheduler;
+  private final StateStore store;
+  private final PeerTransport transport;
+  private final ClusterView view;
+  private final StateMerger merger;
+  private final RepairTracker repair;
+  private final RandomGenerator random;
+  private final ReplicationObserver observer;
+
+  private final Set<String> priority = new LinkedHashSet<>();
+  private final Map<String, Integer> priorityFailures = new HashMap<>();
+  private final Map<String, Long> lastAttempt = new HashMap<>();
+  private Exchange current;
+  private boolean closed;
+
+  public AntiEntropy(NodeRef self, DigestTree tree, Clock clock, Scheduler scheduler, StateStore store,
+      PeerTransport transport, ClusterView view, StateMerger merger, RepairTracker repair,
+      RandomGenerator random, ReplicationObserver observer) {
+    this.self = self;
+    this.tree = tree;
+    this.clock = clock;
+    this.scheduler = scheduler;
+    this.store = store;
+    this.transport = transport;
+    this.view = view;
+    this.merger = merger;
+    this.repair = repair;
+    this.random = random;
+    this.observer = observer;
+  }
+
+  /** Puts a peer that just appeared, came back, or may lack this node's changes at the front. */
+  public void prioritise(String peer) {
+    priority.add(peer);
+    priorityFailures.remove(peer);
+  }
+
+  /** Peers waiting for a priority exchange (a copy, for tests and diagnostics). */
+  public List<String> prioritised() {
+    return new ArrayList<>(priority);
+  }
+
+  /** True while an exchange started by this node is running. */
+  public boolean exchangeRunning() {
+    return current != null;
+  }
+
+  /** The anti-entropy timer: starts an exchange with a chosen live peer, unless one is running. */
+  public void tick() {
+    start(false);
+  }
+
+  /** Starts an exchange now, with a prioritised peer if there is one (a peer appeared or came back). */
+  public void tickUrgent() {
+    start(true);
+  }
+
+  private void start(boolean urgentFirst) {
+    if (closed) {
+      return;
+    }
+    if (current != null) {
+      if (clock.nanoTime() - current.lastProgressNanos() < STALL_NANOS) {
+        return;
+      }
+      Exchange stalled = current;
+      stalled.abandon();
+      current = null;
+      observer.antiEntropyFailed(stalled.peer(), new java.util.concurrent.TimeoutException(
+          "no reply from " + stalled.peer() + " for " + STALL_NANOS / 1_000_000_000L + " s; exchange abandoned"));
+    }
+    String peer = choosePeer(urgentFirst);
+    if (peer == null) {
+      return;
+    }
+    Member member = view.peer(peer);
+    NodeRef ref = NodeRef.newBuilder().setName(member.name()).setDc(member.dc()).build();
+    long epoch = repair.repairEpoch(peer);
+    lastAttempt.put(peer, clock.nanoTime());
+    Exchange exchange = new Exchange(self, ref, tree, store, merger, transport, scheduler, clock);
+    current = exchange;
+    exchange.start().whenComplete((round, error) -> finished(exchange, epoch, round, error));
+  }
+
+  /** Abandons the running exchange and starts no more. */
+  public void close() {
+    closed = true;
+    if (current != null) {
+      current.abandon();
+      current = null;
+    }
+  }
+
+  private void finished(Exchange exchange, long epoch, AntiEntropyRound round, Throwable error) {
+    if (current != exchange) {
+      return;
+    }
+    current = null;
+    String peer = exchange.peer();
+    if (error == null) {
+      priority.remove(peer);
+      priorityFailures.remove(peer);
+      repair.repaired(peer, epoch);
+      observer.antiEntropyCompleted(round);
+    } else {
+      if (priority.contains(peer) && priorityFailures.merge(peer, 1, Integer::sum) >= MAX_PRIORITY_FAILURES) {
+        priority.remove(peer);
+        priorityFailures.remove(peer);
+      }
+      observer.antiEntropyFailed(peer, error);
+    }
+  }
+
+  private String choosePeer(boolean urgentFirst) {
+    List<String> urgent = new ArrayList<>();
+    List<String> local = new ArrayList<>();
+    List<String> remote = new ArrayList<>();
+    for (Member m : view.peers()) {
+      if (!m.alive()) {
+        continue;
+      }
+      if (priority.contains(m.name()) || repair.needsRepair(m.name())) {
+        urgent.add(m.name());
+      }
+      (m.dc().equals(self.getDc()) ? local : remote).add(m.name());
+    }
+    if (!urgent.isEmpty() && (urgentFirst || random.nextInt(4) != 0)) {
+      String best = null;
+      long bestTime = Long.MAX_VALUE;
+      for (String peer : urgent) {
+        long t = lastAttempt.getOrDefault(peer, Long.MIN_VALUE);
+        if (best == null || t < bestTime) {
+          best = peer;
+          bestTime = t;
+        }
+      }
+      return best;
+    }
+    if (!local.isEmpty() && (remote.isEmpty() || random.nextInt(4) != 0)) {
+      return local.get(random.nextInt(local.size()));
+    }
+    if (!remote.isEmpty()) {
+      return remote.get(random.nextInt(remote.size()));
+    }
+    return null;
+  }
+
+  /**
+   * Answers one level of a peer's descent: the listed nodes whose hash differs from this node's
+   * (all of them when the request carries no hashes), with this node's 64 child hashes of each.
+   *
+   * @throws IllegalArgumentException on a tree depth other than this node's, a level or index
+   *     outside the tree, too many nodes, or a hash count that does not match
+   */
+  public DigestResponse onCompareDigest(DigestRequest request) {
+    PeerInput.sender(request.hasFrom(), request.getFrom(), self.getName());
+    checkDepth(request.getTreeDepth());
+    int level = request.getLevel();
+    if (level < 0 || level > tree.depth()) {
+      throw new IllegalArgumentException("level " + level + " is outside 0.." + tree.depth());
+    }
+    int count = request.getIndexesCount();
+    if (count > MAX_DIGEST_NODES) {
+      throw new IllegalArgumentException("indexes has " + count + " nodes, more than the limit of " + MAX_DIGEST_NODES);
+    }
+    if (request.getHashesCount() != 0 && request.getHashesCount() != count) {
+      throw new IllegalArgumentException("hashes has " + request.getHashesCount() + " values for "
+          + count + " indexes (want the same number, or none)");
+    }
+    int nodes = tree.nodesAt(level);
+    for (int i = 0; i < count; i++) {
+      long index = Integer.toUnsignedLong(request.getIndexes(i));
+      if (index >= nodes) {
+        throw new IllegalArgumentException("indexes[" + i + "] = " + index + " is outside level " + level
+            + " (0.." + (nodes - 1) + ")");
+      }
+    }
+    DigestResponse.Builder response = DigestResponse.newBuilder();
+    long[] children = new long[DigestTree.FANOUT];
+    for (int i = 0; i < count; i++) {
+      int index = request.getIndexes(i);
+      if (request.getHashesCount() != 0 && tree.hash(level, index) == request.getHashes(i)) {
+        continue;
+      }
+      response.addDiffering(index);
+      if (level < tree.depth()) {
+        tree.childHashes(level, index, children, 0);
+        for (long h : children) {
+          response.addChildHashes(h);
+        }
+      }
+    }
+    return response.build();
+  }
+
+  /**
+   * Answers a peer's push-pull of whole leaves: merges the peer's states (one store write), then
+   * returns this node's states of those leaves that differ from what the peer sent, leaf by leaf
+   * until about {@link #MAX_SYNC_RESPONSE_BYTES}; the leaves left over are listed as deferred.
+   *
+   * @throws IllegalArgumentException on a tree depth other than this node's, a leaf outside the
+   *     tree, too many leaves, a bad state, or a state whose key lies in no listed leaf; nothing is
+   *     merged then
+   */
+  public BucketSyncResponse onSyncBuckets(BucketSyncRequest request) {
+    NodeRef from = PeerInput.sender(request.hasFrom(), request.getFrom(), self.getName());
+    checkDepth(request.getTreeDepth());
+    int count = request.getLeavesCount();
+    if (count > MAX_SYNC_LEAVES) {
+      throw new IllegalArgumentException("leaves has " + count + " leaves, more than the limit of " + MAX_SYNC_LEAVES);
+    }
+    Set<Integer> leaves = new LinkedHashSet<>();
+    for (int i = 0; i < count; i++) {
+      long leaf = Integer.toUnsignedLong(request.getLeaves(i));
+      if (leaf >= tree.leafCount()) {
+        throw new IllegalArgumentException("leaves[" + i + "] = " + leaf + " is outside 0.." + (tree.leafCount() - 1));
+      }
+      leaves.add((int) leaf);
+    }
+    List<KeyState> states = PeerInput.states(request.getStatesList(), "states");
+    Map<String, PnCounter> theirs = new HashMap<>();
+    for (int i = 0; i < states.size(); i++) {
+      KeyState ks = states.get(i);
+      int leaf = tree.leafOf(ks.key());
+      if (!leaves.contains(leaf)) {
+        throw new IllegalArgumentException("states[" + i + "].key '" + ks.key() + "' is in leaf " + leaf
+            + ", which leaves does not list");
+      }
+      theirs.merge(ks.key(), ks.state(), PnCounter::merge);
+    }
+    int changed = merger.merge(states, from).size();
+    BucketSyncResponse.Builder response = BucketSyncResponse.newBuilder().setChanged(changed);
+    long[] bytes = {0};
+    boolean full = false;
+    for (int leaf : leaves) {
+      if (full) {
+        response.addDeferredLeaves(leaf);
+        continue;
+      }
+      store.scan(tree.leafStart(leaf), tree.leafStart(leaf + 1), ks -> {
+        if (!ks.state().equals(theirs.getOrDefault(ks.key(), PnCounter.EMPTY))) {
+          CounterState state = StateMessages.toMessage(ks.key(), ks.state());
+          bytes[0] += state.getSerializedSize();
+          response.addStates(state);
+        }
+      });
+      // Whole leaves only: the requester must be able to tell which leaves are settled.
+      full = bytes[0] >= MAX_SYNC_RESPONSE_BYTES;
+    }
+    observer.antiEntropyServed(from.getName(), states.size(), changed, response.getStatesCount());
+    return response.build();
+  }
+
+  private void checkDepth(int depth) {
+    if (depth != tree.depth()) {
+      throw new IllegalArgumentException("tree_depth " + depth + " does not match this node's digest tree depth "
+          + tree.depth() + " (every node of a cluster must use the same depth)");
+    }
+  }
+}

@@ -1,0 +1,254 @@
+package dev.tally.gossip.antientropy;
+
+import dev.tally.gossip.digest.DigestTree;
+import dev.tally.gossip.merge.PeerInput;
+import dev.tally.gossip.merge.StateMerger;
+import dev.tally.gossip.crdt.StateMessages;
+import dev.tally.gossip.status.AntiEntropyRound;
+import dev.tally.gossip.store.KeyState;
+import dev.tally.gossip.store.StateStore;
+import dev.tally.gossip.time.Clock;
+import dev.tally.gossip.time.Scheduler;
+import dev.tally.gossip.transport.PeerTransport;
+import dev.tally.peer.v1.BucketSyncRequest;
+import dev.tally.peer.v1.BucketSyncResponse;
+import dev.tally.peer.v1.CounterState;
+import dev.tally.peer.v1.DigestRequest;
+import dev.tally.peer.v1.DigestResponse;
+import dev.tally.peer.v1.NodeRef;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One anti-entropy exchange started by this node, as a chain of calls with one in flight at a
+ * time:
+ *
+ * <ol>
+ *   <li>Descent: CompareDigest on the root with this node's hash; for every node the peer reports
+ *       as differing it returns the 64 child hashes, which are compared here, and the differing
+ *       children are asked about next, one level per call, at most {@link #NODES_PER_DIGEST_CALL}
+ *       nodes per call, until the differing leaves are known.
+ *   <li>Push-pull: SyncBuckets ships this node's states of a chunk of differing leaves (at most
+ *       {@link #LEAVES_PER_SYNC} leaves and about {@link #STATES_PER_SYNC} states); the peer merges
+ *       them and returns its states that differ; this node merges those.
+ * </ol>
+ *
+ * <p>Only differing subtrees are visited and only the keys of differing leaves are shipped, so
+ * the cost grows with the difference, not with the number of keys; equal replicas settle it in one
+ * call. States change while an exchange runs; that is harmless (both sides only ever merge), and a
+ * difference created meanwhile is found by the next exchange or carried by a delta.
+ *
+ * <p>Concurrency: confined to the replica thread; replies are handed back with
+ * {@link Scheduler#execute}.
+ */
+final class Exchange {
+  /** Most digest-tree nodes asked about in one CompareDigest call (reply: 64 hashes each). */
+  static final int NODES_PER_DIGEST_CALL = 64;
+  /** Most leaves in one SyncBuckets call. */
+  static final int LEAVES_PER_SYNC = 256;
+  /** A SyncBuckets call stops adding leaves once this node's states for it pass this count. */
+  static final int STATES_PER_SYNC = 1000;
+
+  private final NodeRef self;
+  private final NodeRef peer;
+  private final DigestTree tree;
+  private final StateStore store;
+  private final StateMerger merger;
+  private final PeerTransport transport;
+  private final Scheduler scheduler;
+  private final Clock clock;
+  private final CompletableFuture<AntiEntropyRound> result = new CompletableFuture<>();
+
+  private int level;
+  private ArrayDeque<Integer> current = new ArrayDeque<>();
+  private ArrayDeque<Integer> next = new ArrayDeque<>();
+  private final ArrayDeque<Integer> leaves = new ArrayDeque<>();
+  private boolean abandoned;
+  private long startNanos;
+  private long lastProgressNanos;
+  private int digestCalls;
+  private int syncCalls;
+  private int differingLeaves;
+  private int statesSent;
+  private int statesReceived;
+  private int repairedHere;
+  private int repairedThere;
+
+  Exchange(NodeRef self, NodeRef peer, DigestTree tree, StateStore store, StateMerger merger,
+      PeerTransport transport, Scheduler scheduler, Clock clock) {
+    this.self = self;
+    this.peer = peer;
+    this.tree = tree;
+    this.store = store;
+    this.merger = merger;
+    this.transport = transport;
+    this.scheduler = scheduler;
+    this.clock = clock;
+  }
+
+  String peer() {
+    return peer.getName();
+  }
+
+  /** Monotonic time of the start or of the latest reply. */
+  long lastProgressNanos() {
+    return lastProgressNanos;
+  }
+
+  /** Starts the exchange; the future completes on the replica thread. */
+  CompletableFuture<AntiEntropyRound> start() {
+    startNanos = clock.nanoTime();
+    lastProgressNanos = startNanos;
+    level = 0;
+    sendDigest(List.of(0), true);
+    return result;
+  }
+
+  /** Stops the exchange: later replies are ignored and the future never completes. */
+  void abandon() {
+    abandoned = true;
+  }
+
+  private void sendDigest(List<Integer> indexes, boolean withHashes) {
+    DigestRequest.Builder request = DigestRequest.newBuilder()
+        .setFrom(self).setTreeDepth(tree.depth()).setLevel(level).addAllIndexes(indexes);
+    if (withHashes) {
+      for (int index : indexes) {
+        request.addHashes(tree.hash(level, index));
+      }
+    }
+    digestCalls++;
+    int askedLevel = level;
+    transport.compareDigest(peer.getName(), request.build()).whenComplete((response, error) ->
+        scheduler.execute(() -> onDigest(askedLevel, indexes, response, error)));
+  }
+
+  private void onDigest(int askedLevel, List<Integer> asked, DigestResponse response, Throwable error) {
+    if (abandoned || result.isDone()) {
+      return;
+    }
+    lastProgressNanos = clock.nanoTime();
+    if (error != null) {
+      result.completeExceptionally(error);
+      return;
+    }
+    try {
+      Set<Integer> askedSet = new HashSet<>(asked);
+      int differing = response.getDifferingCount();
+      if (response.getChildHashesCount() != differing * DigestTree.FANOUT) {
+        throw new IllegalArgumentException("peer " + peer.getName() + " returned " + response.getChildHashesCount()
+            + " child hashes for " + differing + " differing nodes (want " + DigestTree.FANOUT + " each)");
+      }
+      long[] mine = new long[DigestTree.FANOUT];
+      for (int k = 0; k < differing; k++) {
+        int index = response.getDiffering(k);
+        if (!askedSet.remove(index)) {
+          throw new IllegalArgumentException("peer " + peer.getName() + " reported node " + index
+              + " of level " + askedLevel + " as differing, which was not asked about (or twice)");
+        }
+        tree.childHashes(askedLevel, index, mine, 0);
+        for (int c = 0; c < DigestTree.FANOUT; c++) {
+          if (response.getChildHashes(k * DigestTree.FANOUT + c) != mine[c]) {
+            int child = index * DigestTree.FANOUT + c;
+            if (askedLevel + 1 == tree.depth()) {
+              leaves.add(child);
+            } else {
+              next.add(child);
+            }
+          }
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      result.completeExceptionally(e);
+      return;
+    }
+    continueDescent();
+  }
+
+  private void continueDescent() {
+    if (current.isEmpty() && !next.isEmpty()) {
+      level++;
+      current = next;
+      next = new ArrayDeque<>();
+    }
+    if (!current.isEmpty()) {
+      List<Integer> chunk = new ArrayList<>();
+      while (!current.isEmpty() && chunk.size() < NODES_PER_DIGEST_CALL) {
+        chunk.add(current.poll());
+      }
+      sendDigest(chunk, false);
+      return;
+    }
+    differingLeaves = leaves.size();
+    syncNext();
+  }
+
+  private void syncNext() {
+    if (leaves.isEmpty()) {
+      result.complete(new AntiEntropyRound(peer.getName(), digestCalls, syncCalls, differingLeaves,
+          statesSent, statesReceived, repairedHere, repairedThere, (clock.nanoTime() - startNanos) / 1_000_000));
+      return;
+    }
+    BucketSyncRequest.Builder request = BucketSyncRequest.newBuilder()
+        .setFrom(self).setTreeDepth(tree.depth());
+    Set<Integer> chunk = new HashSet<>();
+    List<CounterState> states = new ArrayList<>();
+    while (!leaves.isEmpty() && chunk.size() < LEAVES_PER_SYNC && states.size() < STATES_PER_SYNC) {
+      int leaf = leaves.poll();
+      chunk.add(leaf);
+      request.addLeaves(leaf);
+      store.scan(tree.leafStart(leaf), tree.leafStart(leaf + 1),
+          ks -> states.add(StateMessages.toMessage(ks.key(), ks.state())));
+    }
+    request.addAllStates(states);
+    statesSent += states.size();
+    syncCalls++;
+    transport.syncBuckets(peer.getName(), request.build()).whenComplete((response, error) ->
+        scheduler.execute(() -> onSync(chunk, response, error)));
+  }
+
+  private void onSync(Set<Integer> chunk, BucketSyncResponse response, Throwable error) {
+    if (abandoned || result.isDone()) {
+      return;
+    }
+    lastProgressNanos = clock.nanoTime();
+    if (error != null) {
+      result.completeExceptionally(error);
+      return;
+    }
+    try {
+      List<KeyState> states = PeerInput.states(response.getStatesList(), "states");
+      for (KeyState ks : states) {
+        int leaf = tree.leafOf(ks.key());
+        if (!chunk.contains(leaf)) {
+          throw new IllegalArgumentException("peer " + peer.getName() + " returned key '" + ks.key()
+              + "' of leaf " + leaf + ", which was not asked for");
+        }
+      }
+      Set<Integer> deferred = new HashSet<>();
+      for (int leaf : response.getDeferredLeavesList()) {
+        if (!chunk.contains(leaf) || !deferred.add(leaf)) {
+          throw new IllegalArgumentException("peer " + peer.getName() + " deferred leaf " + leaf
+              + ", which was not asked for (or twice)");
+        }
+      }
+      if (deferred.size() == chunk.size()) {
+        throw new IllegalArgumentException("peer " + peer.getName() + " deferred every leaf it was asked for");
+      }
+      statesReceived += states.size();
+      repairedThere += response.getChanged();
+      repairedHere += merger.merge(states, peer).size();
+      for (int leaf : response.getDeferredLeavesList()) {
+        leaves.addFirst(leaf);
+      }
+    } catch (RuntimeException e) {
+      result.completeExceptionally(e);
+      return;
+    }
+    syncNext();
+  }
+}

@@ -1,0 +1,296 @@
+package dev.tally.gossip.quorum;
+
+import dev.tally.gossip.crdt.PnCounter;
+import dev.tally.gossip.crdt.StateMessages;
+import dev.tally.gossip.membership.Member;
+import dev.tally.gossip.merge.PeerInput;
+import dev.tally.gossip.merge.StateMerger;
+import dev.tally.gossip.store.KeyState;
+import dev.tally.gossip.store.StateStore;
+import dev.tally.gossip.time.Scheduler;
+import dev.tally.gossip.topology.ClusterView;
+import dev.tally.gossip.transport.PeerTransport;
+import dev.tally.peer.v1.DeltaBatch;
+import dev.tally.peer.v1.NodeRef;
+import dev.tally.peer.v1.ReadStatesRequest;
+import dev.tally.peer.v1.ReadStatesResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * QUORUM reads and writes inside this node's DC. A majority is {@code dcSize / 2 + 1}, where the
+ * DC's size counts every member ever seen in it, alive or not, plus this node, so failures never
+ * shrink a quorum. This node always counts as one of the majority: for a write it holds the states
+ * durably already, for a read its own state is merged into the answer. A QUORUM write acknowledged
+ * by a majority and a QUORUM read answered by a majority share at least one member, which is what
+ * gives read-your-writes inside a DC.
+ *
+ * <p>Every live DC peer is asked at once and the operation completes as soon as a majority
+ * answered, fails as soon as too many failed, and fails with {@link QuorumException.Reason#TIMED_OUT}
+ * after the quorum timeout. A quorum push does not wait for the per-peer delta stream (which allows
+ * one push in flight): it is sent at once, beside it.
+ *
+ * <p>Concurrency: confined to the replica thread; replies are handed back with
+ * {@link Scheduler#execute}. Result futures are completed on the replica thread: callers must not
+ * block in their callbacks.
+ */
+public final class QuorumCoordinator {
+  private final NodeRef self;
+  private final Duration timeout;
+  private final Scheduler scheduler;
+  private final StateStore store;
+  private final PeerTransport transport;
+  private final ClusterView view;
+  private final StateMerger merger;
+  private final Set<Operation<?>> running = new LinkedHashSet<>();
+  private boolean closed;
+
+  public QuorumCoordinator(NodeRef self, Duration timeout, Scheduler scheduler, StateStore store,
+      PeerTransport transport, ClusterView view, StateMerger merger) {
+    this.self = self;
+    this.timeout = timeout;
+    this.scheduler = scheduler;
+    this.store = store;
+    this.transport = transport;
+    this.view = view;
+    this.merger = merger;
+  }
+
+  /**
+   * Reads the keys from a majority of the DC, merges what comes back into the local state durably
+   * (read repair) and completes {@code result} with the merged states, one per key, in order.
+   */
+  public void read(List<String> keys, CompletableFuture<List<KeyState>> result) {
+    ReadStatesRequest request = ReadStatesRequest.newBuilder().setFrom(self).addAllKeys(keys).build();
+    ReadOperation op = new ReadOperation(keys, result);
+    if (op.begin()) {
+      for (String peer : op.asked) {
+        transport.readStates(peer, request).whenComplete((response, error) ->
+            scheduler.execute(() -> op.onReadReply(peer, response, error)));
+      }
+    }
+  }
+
+  /**
+   * Pushes the current states of the keys to every live DC peer and completes {@code result} once a
+   * majority of the DC, this node included, holds them durably.
+   *
+   * @throws IllegalStateException if a state is not yet held by this node's store (commit first)
+   */
+  public void write(List<KeyState> states, CompletableFuture<Void> result) {
+    Set<String> keys = new LinkedHashSet<>();
+    DeltaBatch.Builder batch = DeltaBatch.newBuilder().setFrom(self);
+    for (KeyState ks : states) {
+      PnCounter local = store.get(ks.key());
+      if (!local.covers(ks.state())) {
+        throw new IllegalStateException("the state of key '" + ks.key() + "' is not committed on this node;"
+            + " commit it before replicating it to a quorum");
+      }
+      if (keys.add(ks.key())) {
+        batch.addStates(StateMessages.toMessage(ks.key(), local));
+      }
+    }
+    DeltaBatch message = batch.build();
+    WriteOperation op = new WriteOperation(result);
+    if (op.begin()) {
+      for (String peer : op.asked) {
+        transport.pushDelta(peer, message).whenComplete((ack, error) ->
+            scheduler.execute(() -> op.onReply(peer, error)));
+      }
+    }
+  }
+
+  /** Fails every running operation and starts no more. */
+  public void close() {
+    closed = true;
+    for (Operation<?> op : new ArrayList<>(running)) {
+      op.fail(new IllegalStateException("the replica was closed before the quorum was reached"));
+    }
+  }
+
+  private abstract class Operation<T> {
+    final CompletableFuture<T> result;
+    final String name;
+    final int dcSize = view.dcSize();
+    final int needed = dcSize / 2 + 1;
+    final List<String> asked = new ArrayList<>();
+    int acks = 1;
+    int failures;
+    Scheduler.Cancellable timer;
+
+    Operation(String name, CompletableFuture<T> result) {
+      this.name = name;
+      this.result = result;
+    }
+
+    /** Returns true when peers must be asked; otherwise the result is already settled. */
+    boolean begin() {
+      if (closed) {
+        result.completeExceptionally(new IllegalStateException("the replica is closed"));
+        return false;
+      }
+      for (Member m : view.liveDcPeers()) {
+        asked.add(m.name());
+      }
+      if (asked.size() + 1 < needed) {
+        result.completeExceptionally(new QuorumException(QuorumException.Reason.TOO_FEW_ALIVE, name, self.getDc(),
+            1, needed, dcSize, "only " + (asked.size() + 1) + " members of the DC are alive" + afterFailure()));
+        return false;
+      }
+      if (acks >= needed) {
+        succeed();
+        return false;
+      }
+      running.add(this);
+      timer = scheduler.schedule(timeout, () -> {
+        if (!result.isDone()) {
+          fail(new QuorumException(QuorumException.Reason.TIMED_OUT, name, self.getDc(), acks, needed, dcSize,
+              "the quorum timeout of " + timeout.toMillis() + " ms passed" + afterFailure()));
+        }
+      });
+      return true;
+    }
+
+    void onAck() {
+      acks++;
+      if (acks >= needed) {
+        succeed();
+      }
+    }
+
+    void onFailure() {
+      failures++;
+      if (asked.size() - failures + 1 < needed) {
+        fail(new QuorumException(QuorumException.Reason.PEERS_FAILED, name, self.getDc(), acks, needed, dcSize,
+            failures + " of the " + asked.size() + " live peers asked failed to answer" + afterFailure()));
+      }
+    }
+
+    void succeed() {
+      finish();
+      try {
+        complete();
+      } catch (RuntimeException e) {
+        result.completeExceptionally(e);
+      }
+    }
+
+    void fail(Throwable error) {
+      finish();
+      result.completeExceptionally(error);
+    }
+
+    private void finish() {
+      running.remove(this);
+      if (timer != null) {
+        timer.cancel();
+      }
+    }
+
+    boolean settled() {
+      return result.isDone() || closed;
+    }
+
+    abstract void complete();
+
+    abstract String afterFailure();
+  }
+
+  private final class ReadOperation extends Operation<List<KeyState>> {
+    private final List<String> keys;
+    private final List<KeyState> answers = new ArrayList<>();
+    private final Set<String> answered = new HashSet<>();
+    private NodeRef someResponder;
+
+    ReadOperation(List<String> keys, CompletableFuture<List<KeyState>> result) {
+      super("QUORUM read", result);
+      this.keys = keys;
+    }
+
+    void onReadReply(String peer, ReadStatesResponse response, Throwable error) {
+      if (settled() || !answered.add(peer)) {
+        return;
+      }
+      if (error != null) {
+        onFailure();
+        return;
+      }
+      List<KeyState> states;
+      try {
+        states = PeerInput.states(response.getStatesList(), "states");
+        if (states.size() != keys.size()) {
+          throw new IllegalArgumentException("peer " + peer + " answered " + states.size() + " states for " + keys.size() + " keys");
+        }
+        for (int i = 0; i < keys.size(); i++) {
+          if (!states.get(i).key().equals(keys.get(i))) {
+            throw new IllegalArgumentException("peer " + peer + " answered key '" + states.get(i).key()
+                + "' at position " + i + " instead of '" + keys.get(i) + "'");
+          }
+        }
+      } catch (IllegalArgumentException e) {
+        onFailure();
+        return;
+      }
+      for (KeyState ks : states) {
+        if (!ks.state().isEmpty()) {
+          answers.add(ks);
+        }
+      }
+      Member m = view.peer(peer);
+      someResponder = NodeRef.newBuilder().setName(peer).setDc(m == null ? self.getDc() : m.dc()).build();
+      onAck();
+    }
+
+    @Override
+    void complete() {
+      if (!answers.isEmpty()) {
+        merger.merge(answers, someResponder);
+      }
+      List<KeyState> out = new ArrayList<>(keys.size());
+      for (String key : keys) {
+        out.add(new KeyState(key, store.get(key)));
+      }
+      result.complete(out);
+    }
+
+    @Override
+    String afterFailure() {
+      return "";
+    }
+  }
+
+  private final class WriteOperation extends Operation<Void> {
+    private final Set<String> answered = new HashSet<>();
+
+    WriteOperation(CompletableFuture<Void> result) {
+      super("QUORUM write", result);
+    }
+
+    void onReply(String peer, Throwable error) {
+      if (settled() || !answered.add(peer)) {
+        return;
+      }
+      if (error != null) {
+        onFailure();
+      } else {
+        onAck();
+      }
+    }
+
+    @Override
+    void complete() {
+      result.complete(null);
+    }
+
+    @Override
+    String afterFailure() {
+      return "; the write is applied and durable on this node and keeps replicating, and a retry with the same"
+          + " request_id is safe";
+    }
+  }
+}

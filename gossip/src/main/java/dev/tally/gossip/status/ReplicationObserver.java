@@ -1,0 +1,48 @@
+package dev.tally.gossip.status;
+
+import dev.tally.gossip.membership.Member;
+import dev.tally.gossip.membership.MemberState;
+
+/**
+ * Events of the replication engine, for the node to turn into metrics and logs (the engine itself
+ * depends on no metrics library). Every method has an empty default, so an implementation picks
+ * what it needs.
+ *
+ * <p>Threads: called on the replica thread. Implementations must return quickly and never block or
+ * throw (increment a counter, record a histogram).
+ */
+public interface ReplicationObserver {
+
+  /** A delta push left for {@code peer} with {@code states} states in a message of {@code bytes}. */
+  default void deltaSent(String peer, int states, int bytes) {}
+
+  /** {@code peer} acknowledged a push: it durably holds the states; {@code changed} of them were news to it. */
+  default void deltaAcked(String peer, int states, int changed) {}
+
+  /** A push to {@code peer} failed or timed out; its keys were queued again. */
+  default void deltaFailed(String peer, int states, Throwable cause) {}
+
+  /** A delta push arrived from {@code peer}; {@code changed} of its states changed this node. */
+  default void deltaReceived(String peer, int states, int changed, int bytes) {}
+
+  /**
+   * {@code peer} fell more than maxPendingKeysPerPeer behind: {@code droppedKeys} pending keys were
+   * dropped and anti-entropy will repair it.
+   */
+  default void peerNeedsRepair(String peer, int droppedKeys) {}
+
+  /** An anti-entropy exchange this node started completed. */
+  default void antiEntropyCompleted(AntiEntropyRound round) {}
+
+  /** An anti-entropy exchange this node started with {@code peer} failed part-way (what was merged stays). */
+  default void antiEntropyFailed(String peer, Throwable cause) {}
+
+  /** This node answered a peer's SyncBuckets: {@code repairedHere} keys changed here, {@code statesReturned} went back. */
+  default void antiEntropyServed(String peer, int statesReceived, int repairedHere, int statesReturned) {}
+
+  /** A member appeared ({@code previous} is null) or changed state. */
+  default void membershipChanged(Member member, MemberState previous) {}
+
+  /** Observes nothing. */
+  ReplicationObserver NONE = new ReplicationObserver() {};
+}

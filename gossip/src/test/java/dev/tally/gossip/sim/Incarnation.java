@@ -1,0 +1,25 @@
+package dev.tally.gossip.sim;
+
+import dev.tally.gossip.engine.Replica;
+
+/**
+ * One life of a node between a (re)start and a crash: its replica and everything volatile around
+ * it. When it dies, {@link #alive} turns false and the world drops all its events.
+ */
+final class Incarnation {
+  final SimNode node;
+  final int number;
+  boolean alive = true;
+  Replica replica;
+  SimMembership membership;
+
+  Incarnation(SimNode node, int number) {
+    this.node = node;
+    this.number = number;
+  }
+
+  @Override
+  public String toString() {
+    return node.name + "#" + number;
+  }
+}

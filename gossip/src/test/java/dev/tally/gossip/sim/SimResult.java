@@ -1,0 +1,45 @@
+package dev.tally.gossip.sim;
+
+import java.util.List;
+import java.util.Map;
+
+/** The outcome of one seed. */
+record SimResult(
+    long seed,
+    boolean ok,
+    String failure,
+    String params,
+    List<String> faults,
+    long operations,
+    int writesFailed,
+    int quorumWritesOk,
+    int quorumWritesFailed,
+    int quorumReadsOk,
+    int quorumReadsFailed,
+    int crashes,
+    int wipes,
+    long events,
+    long convergeMillis,
+    Map<String, long[]> messages) {
+
+  /** The report of a failing seed: what broke, the run's shape and fault schedule, how to replay. */
+  String report() {
+    StringBuilder sb = new StringBuilder();
+    sb.append("SEED=").append(seed).append(" FAILED: ").append(failure).append('\n');
+    sb.append("  cluster: ").append(params).append('\n');
+    sb.append("  ").append(operations).append(" acknowledged ops (").append(writesFailed).append(" failed by the store), ").append(crashes).append(" crashes, ")
+        .append(wipes).append(" wipes, ").append(events).append(" events\n");
+    sb.append("  fault schedule (").append(faults.size()).append(" events):\n");
+    int shown = 0;
+    for (String f : faults) {
+      if (shown++ == 60) {
+        sb.append("    ... ").append(faults.size() - 60).append(" more\n");
+        break;
+      }
+      sb.append("    ").append(f).append('\n');
+    }
+    sb.append("  replay: mvn -B -pl gossip -am test -Dtest=SimulationTest -Dsurefire.failIfNoSpecifiedTests=false")
+        .append(" -Dtally.sim.seed=").append(seed).append(" [-Dtally.sim.trace=true]\n");
+    return sb.toString();
+  }
+}

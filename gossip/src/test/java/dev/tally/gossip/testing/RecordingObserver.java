@@ -1,0 +1,64 @@
+package dev.tally.gossip.testing;
+
+import dev.tally.gossip.membership.Member;
+import dev.tally.gossip.membership.MemberState;
+import dev.tally.gossip.status.AntiEntropyRound;
+import dev.tally.gossip.status.ReplicationObserver;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Keeps every replication event for assertions. */
+public final class RecordingObserver implements ReplicationObserver {
+  public final List<String> deltasSent = new ArrayList<>();
+  public int statesSent;
+  public int acks;
+  public int failures;
+  public int received;
+  public int receivedChanged;
+  public final List<String> needsRepair = new ArrayList<>();
+  public final List<AntiEntropyRound> rounds = new ArrayList<>();
+  public final List<String> roundFailures = new ArrayList<>();
+  public final List<String> membership = new ArrayList<>();
+
+  @Override
+  public void deltaSent(String peer, int states, int bytes) {
+    deltasSent.add(peer);
+    statesSent += states;
+  }
+
+  @Override
+  public void deltaAcked(String peer, int states, int changed) {
+    acks++;
+  }
+
+  @Override
+  public void deltaFailed(String peer, int states, Throwable cause) {
+    failures++;
+  }
+
+  @Override
+  public void deltaReceived(String peer, int states, int changed, int bytes) {
+    received += states;
+    receivedChanged += changed;
+  }
+
+  @Override
+  public void peerNeedsRepair(String peer, int droppedKeys) {
+    needsRepair.add(peer);
+  }
+
+  @Override
+  public void antiEntropyCompleted(AntiEntropyRound round) {
+    rounds.add(round);
+  }
+
+  @Override
+  public void antiEntropyFailed(String peer, Throwable cause) {
+    roundFailures.add(peer);
+  }
+
+  @Override
+  public void membershipChanged(Member member, MemberState previous) {
+    membership.add(member.name() + ":" + previous + "->" + member.state());
+  }
+}

@@ -229,6 +229,11 @@ public final class TallyNode implements AutoCloseable {
     return store.replicaId();
   }
 
+  /** Watch streams open now. */
+  public int openWatchStreams() {
+    return watches == null ? 0 : watches.openStreams();
+  }
+
   public boolean isServing() {
     return serving;
   }

@@ -10,11 +10,23 @@ import java.util.function.IntSupplier;
 
 /** ClusterService's answer for a node that runs alone: one member, itself, alive. */
 public final class SelfOnlyClusterStatus implements ClusterStatusSource {
-  private final ClusterStatusResponse response;
+  private final NodeConfig config;
+  private final long replicaId;
+  private final IntSupplier clientPort;
 
-  /** @param clientPort the bound client port (differs from the config when it asked for 0) */
+  /**
+   * @param clientPort the bound client port (differs from the config when it asked for 0; read
+   *     per call because the server binds after this is built)
+   */
   public SelfOnlyClusterStatus(NodeConfig config, long replicaId, IntSupplier clientPort) {
-    this.response = ClusterStatusResponse.newBuilder()
+    this.config = config;
+    this.replicaId = replicaId;
+    this.clientPort = clientPort;
+  }
+
+  @Override
+  public ClusterStatusResponse status() {
+    return ClusterStatusResponse.newBuilder()
         .setClusterId(config.clusterId())
         .setNode(config.name())
         .addMembers(MemberStatus.newBuilder()
@@ -26,10 +38,5 @@ public final class SelfOnlyClusterStatus implements ClusterStatusSource {
             .setState(MemberStatus.State.STATE_ALIVE)
             .setSelf(true))
         .build();
-  }
-
-  @Override
-  public ClusterStatusResponse status() {
-    return response;
   }
 }

@@ -121,7 +121,7 @@ public final class GroupCommitWriter implements AutoCloseable {
     this.dedupeWindow = dedupeWindow;
     this.maxPending = maxPending;
     this.groupSize = DistributionSummary.builder("tally.write.group.size")
-        .description("Client writes committed together in one RocksDB batch (one WAL sync)")
+        .description("Client writes taken together into one group, per group that wrote a RocksDB batch (one WAL sync)")
         .publishPercentileHistogram().minimumExpectedValue(1.0).maximumExpectedValue((double) MAX_GROUP)
         .register(registry);
     this.commitTime = Timer.builder("tally.wal.sync")
@@ -211,9 +211,9 @@ public final class GroupCommitWriter implements AutoCloseable {
         PreparedWrites prepared = prepare(leaders);
         List<Object> outcomes = outcomes(leaders, prepared);
         persist(prepared, records(leaders, outcomes));
+        groupSize.record(group.size());
         complete(leaders, outcomes);
       }
-      groupSize.record(group.size());
     } catch (RuntimeException e) {
       // The store failed (nothing of this group was written) or an invariant broke: fail what is
       // still open; the node carries on with the next group.

@@ -16,7 +16,7 @@ final class CounterValues {
     if (updatedAtMillis != 0) {
       b.setUpdatedAt(Timestamp.newBuilder()
           .setSeconds(Math.floorDiv(updatedAtMillis, 1000))
-          .setNanos((int) Math.floorMod(updatedAtMillis, 1000) * 1_000_000));
+          .setNanos(Math.floorMod(updatedAtMillis, 1000) * 1_000_000));
     }
     return b.build();
   }

@@ -123,9 +123,12 @@ public record NodeConfig(
     }
   }
 
+  /** Longest duration accepted: far beyond any sensible setting, and safe from overflow when added to a clock. */
+  static final Duration MAX_DURATION = Duration.ofDays(30);
+
   private static void requirePositive(ConfigKey key, Duration d) {
-    if (d == null || d.isNegative() || d.isZero()) {
-      throw invalid(key, d == null ? null : Durations.format(d), "a duration > 0 such as 50ms, 2s or 10m");
+    if (d == null || d.isNegative() || d.isZero() || d.compareTo(MAX_DURATION) > 0) {
+      throw invalid(key, d == null ? null : Durations.format(d), "a duration from 1ms to 720h such as 50ms, 2s or 10m");
     }
   }
 

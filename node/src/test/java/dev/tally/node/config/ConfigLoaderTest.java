@@ -174,6 +174,7 @@ class ConfigLoaderTest {
         new Case("anti-entropy-interval", "0s", "invalid anti-entropy-interval '0ms'"),
         new Case("quorum-timeout", "2", "invalid quorum-timeout '2'"),
         new Case("dedupe-window", "-1m", "invalid dedupe-window '-1m'"),
+        new Case("dedupe-window", "721h", "invalid dedupe-window '721h': must be a duration from 1ms to 720h"),
         new Case("max-pending-writes", "0", "invalid max-pending-writes '0'"),
         new Case("max-watch-streams", "many", "invalid max-watch-streams 'many'"),
         new Case("name", "bad name", "invalid name 'bad name'"),

@@ -121,7 +121,12 @@ public final class WatchHub implements ReplicaListener {
       List<WatchStream> list = watchers.get(ks.key());
       if (list != null) {
         for (WatchStream s : list) {
-          s.offer(ks.key(), ks.state());
+          try {
+            s.offer(ks.key(), ks.state());
+          } catch (RuntimeException e) {
+            // One broken stream must not fail the writer's commit or the other watchers.
+            s.terminate(Status.INTERNAL.withDescription("watch stream failed: " + e));
+          }
         }
       }
     }

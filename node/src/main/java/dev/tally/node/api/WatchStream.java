@@ -127,10 +127,14 @@ final class WatchStream {
         if (silent) {
           return;
         }
-        if (end.isOk()) {
-          observer.onCompleted();
-        } else {
-          observer.onError(end.asRuntimeException());
+        try {
+          if (end.isOk()) {
+            observer.onCompleted();
+          } else {
+            observer.onError(end.asRuntimeException());
+          }
+        } catch (RuntimeException e) {
+          // already closed by the transport; nothing left to tell the client
         }
         end();
         return;
@@ -145,7 +149,14 @@ final class WatchStream {
         terminate(e.getStatus());
         continue;
       }
-      observer.onNext(value);
+      try {
+        observer.onNext(value);
+      } catch (RuntimeException e) {
+        // The call is gone underneath us (closed by the transport): stop quietly.
+        finished = true;
+        end();
+        return;
+      }
     }
   }
 

@@ -320,10 +320,21 @@ public final class GroupCommitWriter implements AutoCloseable {
     return records.isEmpty() ? StoreAttachment.NONE : new DedupeRecords(records);
   }
 
-  /** The one atomic (and, under sync durability, fsynced) batch of the group. */
+  /**
+   * The one atomic (and, under sync durability, fsynced) batch of the group. A
+   * {@link dev.tally.gossip.store.StoreException} means nothing was written and propagates; any
+   * other failure comes from the change listeners, after the batch was durable, so the writes
+   * stand and are acknowledged.
+   */
   private void persist(PreparedWrites prepared, StoreAttachment attachment) {
     long start = System.nanoTime();
-    replica.commit(prepared, attachment);
+    try {
+      replica.commit(prepared, attachment);
+    } catch (dev.tally.gossip.store.StoreException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      log.error("a change listener failed after the group was stored; the writes stand", e);
+    }
     commitTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
   }
 

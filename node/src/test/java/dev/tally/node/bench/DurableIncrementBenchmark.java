@@ -10,6 +10,8 @@ import dev.tally.node.testing.TestNodes;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -32,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <pre>
  *   mvn -B -pl node -am test -Dtest=DurableIncrementBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
- *       -Dtally.bench=true [-Dtally.bench.seconds=10] [-Dtally.bench.warmup=3] [-Dtally.bench.keys=10000] \
+ *       -Dtally.bench=true [-Dtally.bench.seconds=10] [-Dtally.bench.warmup=10] [-Dtally.bench.keys=10000] \
  *       [-Dtally.bench.concurrency=64,1] [-Dtally.bench.durability=sync]
  * </pre>
  *
@@ -47,7 +49,7 @@ class DurableIncrementBenchmark {
   @Test
   void durableIncrements() throws Exception {
     int seconds = Integer.getInteger("tally.bench.seconds", 10);
-    int warmup = Integer.getInteger("tally.bench.warmup", 3);
+    int warmup = Integer.getInteger("tally.bench.warmup", 10);
     int keys = Integer.getInteger("tally.bench.keys", 10_000);
     String durability = System.getProperty("tally.bench.durability", "sync");
     String[] levels = System.getProperty("tally.bench.concurrency", "64,1").split(",");
@@ -57,28 +59,42 @@ class DurableIncrementBenchmark {
       ManagedChannel channel = TestNodes.channel(node.port());
       try {
         CounterServiceGrpc.CounterServiceStub stub = CounterServiceGrpc.newStub(channel);
+        int round = 0;
         for (String level : levels) {
           int concurrency = Integer.parseInt(level.strip());
-          run(stub, concurrency, keys, warmup, "warmup-" + concurrency);
+          round++;
+          run(stub, concurrency, keys, warmup, "warmup" + round);
           String before = scrape(metricsPort);
-          Result r = run(stub, concurrency, keys, seconds, "c" + concurrency);
+          Duration nodeCpuBefore = node.cpuTime();
+          long clientCpuBefore = processCpuNanos();
+          Result r = run(stub, concurrency, keys, seconds, "round" + round);
+          double nodeCpuMicros = (node.cpuTime().minus(nodeCpuBefore)).toNanos() / 1e3 / r.histogram.getTotalCount();
+          double clientCpuMicros = (processCpuNanos() - clientCpuBefore) / 1e3 / r.histogram.getTotalCount();
           String after = scrape(metricsPort);
           String line = String.format(
               "durable increments (durability=%s, %d keys, request ids on): %3d in flight: %,9.0f/s  p50 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  max %.3f ms  (%d calls, %d errors, %ds)",
               durability, keys, concurrency, r.perSecond(), r.ms(50), r.ms(99), r.ms(99.9), r.histogram.getMaxValue() / 1e6,
               r.histogram.getTotalCount(), r.errors, seconds)
-              + String.format("%n    node side: mean group %.1f writes, mean batch write+fsync %.3f ms",
+              + String.format("%n    node: mean group %.1f writes, mean batch write+fsync %.3f ms, CPU %.1f us per increment;"
+                  + " load generator CPU %.1f us per increment; load average %.2f",
                   delta(before, after, "tally_write_group_size_sum") / delta(before, after, "tally_write_group_size_count"),
-                  1000 * delta(before, after, "tally_wal_sync_seconds_sum") / delta(before, after, "tally_wal_sync_seconds_count"));
+                  1000 * delta(before, after, "tally_wal_sync_seconds_sum") / delta(before, after, "tally_wal_sync_seconds_count"),
+                  nodeCpuMicros, clientCpuMicros, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
           System.out.println(line);
           Files.writeString(Path.of("target", "bench-results.txt"), line + System.lineSeparator(),
               StandardOpenOption.CREATE, StandardOpenOption.APPEND);
           assertThat(r.histogram.getTotalCount()).isPositive();
+          assertThat(r.errors).as("failed calls").isZero();
         }
       } finally {
         TestNodes.shutdown(channel);
       }
+      node.terminate(); // graceful, so a flight recording given in tally.node.jvmArgs is written
     }
+  }
+
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   private static String scrape(int port) throws IOException, InterruptedException {

@@ -39,7 +39,13 @@ public final class NodeProcess implements AutoCloseable {
     } while (peerPort == port || peerPort + 1 == port);
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx384m", "-XX:+UseSerialGC",
+        "-Xmx384m", "-XX:+UseSerialGC"));
+    // Extra JVM flags for the node, e.g. -Dtally.node.jvmArgs=-XX:StartFlightRecording=filename=/tmp/node.jfr
+    String jvmArgs = System.getProperty("tally.node.jvmArgs", "").strip();
+    if (!jvmArgs.isEmpty()) {
+      cmd.addAll(List.of(jvmArgs.split("\\s+")));
+    }
+    cmd.addAll(List.of(
         "-cp", System.getProperty("java.class.path"),
         "dev.tally.node.cli.TallyCommand", "node",
         "--name", "proc-node",
@@ -94,6 +100,11 @@ public final class NodeProcess implements AutoCloseable {
 
   public long pid() {
     return process.pid();
+  }
+
+  /** CPU time the node process has used so far (user + system), or zero when the OS does not say. */
+  public Duration cpuTime() {
+    return process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO);
   }
 
   /** SIGKILL (Process.destroyForcibly on Linux), and wait for the process to be gone. */

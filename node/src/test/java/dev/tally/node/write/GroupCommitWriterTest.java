@@ -88,8 +88,12 @@ class GroupCommitWriterTest {
   }
 
   private GroupCommitWriter newWriter(int maxPending) {
+    return newWriter(maxPending, ReplicaListener.NONE);
+  }
+
+  private GroupCommitWriter newWriter(int maxPending, ReplicaListener listener) {
     Replica replica = new Replica(ReplicaConfig.defaults("n", "dc1", store.replicaId()), clock, thread, counting,
-        new NoPeerTransport(), new SingleNodeMembership("n", "dc1"), new SplittableRandom(1), ReplicaListener.NONE);
+        new NoPeerTransport(), new SingleNodeMembership("n", "dc1"), new SplittableRandom(1), listener);
     return new GroupCommitWriter(replica, store, thread, clock, Duration.ofMinutes(10), maxPending, registry);
   }
 
@@ -257,6 +261,20 @@ class GroupCommitWriterTest {
     assertThat(join(writer.submit(WriteRequest.increment("k", 10, "r-fail"))).values().get(0).value()).isEqualTo(11);
     assertThat(join(writer.submit(WriteRequest.increment("k", 10, "r-fail"))).deduplicated()).isTrue();
     assertThat(store.get("k").value()).isEqualTo(11);
+  }
+
+  @Test
+  void commit_listenerFailsAfterTheBatchIsStored_writesStandAndAreAcknowledged() {
+    writer.close();
+    writer = newWriter(100, changed -> {
+      throw new IllegalStateException("injected: broken listener");
+    });
+
+    WriteOutcome outcome = join(writer.submit(WriteRequest.increment("k", 4, "r1")));
+
+    assertThat(outcome.values().get(0).value()).isEqualTo(4);
+    assertThat(store.get("k").value()).isEqualTo(4);
+    assertThat(join(writer.submit(WriteRequest.increment("k", 4, "r1"))).deduplicated()).isTrue();
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.tally.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.google.common.util.concurrent.ListenableFuture;
 import dev.tally.api.v1.CounterServiceGrpc;
@@ -15,6 +16,7 @@ import io.grpc.Status;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -68,9 +70,11 @@ class TallyNodeTest {
     int acked = 0;
     try {
       CounterServiceGrpc.CounterServiceFutureStub async = CounterServiceGrpc.newFutureStub(channel);
-      for (int i = 0; i < 500; i++) {
+      for (int i = 0; i < 2000; i++) {
         calls.add(async.increment(IncrementRequest.newBuilder().setKey("k").build()));
       }
+      // Close while writes are being acknowledged, not before the first one lands.
+      await().atMost(Duration.ofSeconds(30)).until(() -> calls.stream().filter(ListenableFuture::isDone).count() >= 100);
       node.close();
       for (ListenableFuture<CounterValue> call : calls) {
         try {
@@ -85,6 +89,7 @@ class TallyNodeTest {
       node.close();
     }
 
+    assertThat(acked).isGreaterThanOrEqualTo(100);
     try (TallyNode again = TestNodes.start(dir)) {
       ManagedChannel ch = TestNodes.channel(again);
       try {

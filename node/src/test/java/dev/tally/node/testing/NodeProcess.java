@@ -39,7 +39,10 @@ public final class NodeProcess implements AutoCloseable {
     } while (peerPort == port || peerPort + 1 == port);
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx384m", "-XX:+UseSerialGC"));
+        "-Xmx384m", "-XX:+UseSerialGC",
+        // RocksDB unpacks its native library into java.io.tmpdir and removes it only on a clean
+        // exit; beside the log (in the test's temp dir) a SIGKILL leaves nothing behind.
+        "-Djava.io.tmpdir=" + jvmTmp(log)));
     // Extra JVM flags for the node, e.g. -Dtally.node.jvmArgs=-XX:StartFlightRecording=filename=/tmp/node.jfr
     String jvmArgs = System.getProperty("tally.node.jvmArgs", "").strip();
     if (!jvmArgs.isEmpty()) {
@@ -73,6 +76,16 @@ public final class NodeProcess implements AutoCloseable {
       throw new AssertionError("node process did not start; its log:\n" + node.logText(), e);
     }
     return node;
+  }
+
+  private static Path jvmTmp(Path log) {
+    Path dir = log.toAbsolutePath().getParent().resolve("jvm-tmp");
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return dir;
   }
 
   private void awaitServing() {

@@ -1,0 +1,168 @@
+package dev.tally.node.api;
+
+import dev.tally.api.v1.CounterValue;
+import dev.tally.gossip.crdt.PnCounter;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * One Watch call: the latest not-yet-sent state per key, drained to gRPC only while the call is
+ * ready (flow control), so a slow reader gets the newest value of each key instead of a backlog.
+ *
+ * <h2>Concurrency</h2>
+ *
+ * <ul>
+ *   <li>{@code pending}, {@code terminal} and {@code cancelledByClient} are guarded by {@code lock}; {@link #offer} (replica
+ *       thread) and {@link #terminate} (any thread) hold it only to update them.
+ *   <li>The observer is called only by {@link #drain}, which {@code wip} serialises: whichever
+ *       thread (replica thread after an offer, event loop on ready) increments it from zero drains
+ *       for everyone, and never while holding {@code lock}.
+ *   <li>{@code finished} is read and written only inside a drain.
+ * </ul>
+ */
+final class WatchStream {
+  private final List<String> keys;
+  private final ServerCallStreamObserver<CounterValue> observer;
+  private final Consumer<WatchStream> onEnd;
+  private final Object lock = new Object();
+  private final Map<String, PnCounter> pending = new LinkedHashMap<>();
+  private Status terminal;
+  private boolean cancelledByClient;
+  private final AtomicInteger wip = new AtomicInteger();
+  private final AtomicBoolean ended = new AtomicBoolean();
+  private boolean finished;
+
+  WatchStream(List<String> keys, ServerCallStreamObserver<CounterValue> observer, Consumer<WatchStream> onEnd) {
+    this.keys = keys;
+    this.observer = observer;
+    this.onEnd = onEnd;
+  }
+
+  /** gRPC thread, inside the call's handler: hooks flow control and cancellation. */
+  void start() {
+    observer.setOnReadyHandler(this::drain);
+    observer.setOnCancelHandler(this::cancelled);
+  }
+
+  /** Event loop: the client went away; drop everything and never call the observer again. */
+  private void cancelled() {
+    synchronized (lock) {
+      terminal = Status.CANCELLED;
+      cancelledByClient = true;
+      pending.clear();
+    }
+    end();
+  }
+
+  List<String> keys() {
+    return keys;
+  }
+
+  boolean isEnded() {
+    return ended.get();
+  }
+
+  /** Replica thread: the key's newest state replaces any unsent one. Never blocks. */
+  void offer(String key, PnCounter state) {
+    synchronized (lock) {
+      if (terminal != null) {
+        return;
+      }
+      pending.put(key, state);
+    }
+    drain();
+  }
+
+  /** Any thread: ends the stream with this status; unsent values are dropped. */
+  void terminate(Status status) {
+    synchronized (lock) {
+      if (terminal != null) {
+        return;
+      }
+      terminal = status;
+      pending.clear();
+    }
+    drain();
+  }
+
+  private void drain() {
+    if (wip.getAndIncrement() != 0) {
+      return;
+    }
+    int missed = 1;
+    do {
+      drainOnce();
+      missed = wip.addAndGet(-missed);
+    } while (missed != 0);
+  }
+
+  private void drainOnce() {
+    while (!finished) {
+      boolean ready = observer.isReady();
+      String key = null;
+      PnCounter state = null;
+      Status end;
+      boolean silent;
+      synchronized (lock) {
+        end = terminal;
+        silent = cancelledByClient;
+        if (end == null && ready && !pending.isEmpty()) {
+          Iterator<Map.Entry<String, PnCounter>> it = pending.entrySet().iterator();
+          Map.Entry<String, PnCounter> first = it.next();
+          key = first.getKey();
+          state = first.getValue();
+          it.remove();
+        }
+      }
+      if (end != null) {
+        finished = true;
+        if (silent) {
+          return;
+        }
+        try {
+          if (end.isOk()) {
+            observer.onCompleted();
+          } else {
+            observer.onError(end.asRuntimeException());
+          }
+        } catch (RuntimeException e) {
+          // already closed by the transport; nothing left to tell the client
+        }
+        end();
+        return;
+      }
+      if (key == null) {
+        return; // nothing to send, or not ready: onReady or the next offer drains again
+      }
+      CounterValue value;
+      try {
+        value = CounterValues.of(key, state);
+      } catch (StatusRuntimeException e) {
+        terminate(e.getStatus());
+        continue;
+      }
+      try {
+        observer.onNext(value);
+      } catch (RuntimeException e) {
+        // The call is gone underneath us (closed by the transport): stop quietly.
+        finished = true;
+        end();
+        return;
+      }
+    }
+  }
+
+  private void end() {
+    if (ended.compareAndSet(false, true)) {
+      onEnd.accept(this);
+    }
+  }
+}

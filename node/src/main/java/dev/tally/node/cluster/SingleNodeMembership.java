@@ -1,0 +1,34 @@
+package dev.tally.node.cluster;
+
+import dev.tally.gossip.membership.Member;
+import dev.tally.gossip.membership.MemberState;
+import dev.tally.gossip.membership.Membership;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Membership of a node that runs alone: itself, always alive, no peers, no events. Replication
+ * replaces it with the Atomix-backed membership.
+ */
+public final class SingleNodeMembership implements Membership {
+  private final Member self;
+
+  public SingleNodeMembership(String name, String dc) {
+    this.self = new Member(name, dc, MemberState.ALIVE);
+  }
+
+  @Override
+  public Member self() {
+    return self;
+  }
+
+  @Override
+  public Collection<Member> peers() {
+    return List.of();
+  }
+
+  @Override
+  public void addListener(MembershipListener listener) {
+    // Nothing ever changes.
+  }
+}

@@ -1,0 +1,114 @@
+package dev.tally.node.config;
+
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Every node setting: its YAML key (kebab-case), flag ({@code --key}), environment variable
+ * ({@code TALLY_} + upper snake case), what it means and its default. The command line's help and
+ * docs/configuration.md are written from this list, so it is the one place a setting is described.
+ */
+public enum ConfigKey {
+  NAME("name", "NAME",
+      "Node name: unique in the cluster, stable for the node's life (it survives a wiped disk).",
+      null, "the host name"),
+  DC("dc", "DC", "Data-center label of this node.", "dc1", null),
+  CLUSTER_ID("cluster-id", "ID",
+      "Cluster id; the node refuses a data dir written for another cluster id.", "tally", null),
+  HOST("host", "ADDRESS", "Address the node binds to and advertises to peers.", "127.0.0.1", null),
+  PORT("port", "PORT",
+      "Client gRPC port (CounterService, ClusterService, health, reflection); 0 picks a free port.",
+      "7400", null),
+  PEER_PORT("peer-port", "PORT", "Node-to-node gRPC port (used by replication).", "7401", null),
+  MEMBERSHIP_PORT("membership-port", "PORT", "Membership (failure detector) port.", null, "peer-port + 1"),
+  METRICS_PORT("metrics-port", "PORT",
+      "HTTP port serving /metrics (Prometheus text) and /health; 0 disables it.", "7403", null),
+  DATA_DIR("data-dir", "DIR",
+      "Directory holding this node's RocksDB data; created if missing, never a temporary directory.", null, "none, it is required"),
+  SEEDS("seeds", "HOST:PORT[,HOST:PORT...]",
+      "Peer endpoints (host:peer-port) used to join a cluster; empty starts alone.", "", null),
+  DURABILITY("durability", "sync|async",
+      "sync: fsync the write-ahead log before acknowledging; async: write it, let the OS flush.",
+      "sync", null),
+  GOSSIP_INTERVAL("gossip-interval", "DURATION", "How often buffered deltas are pushed to peers.", "50ms", null),
+  ANTI_ENTROPY_INTERVAL("anti-entropy-interval", "DURATION",
+      "How often a digest exchange with one peer starts.", "1s", null),
+  QUORUM_TIMEOUT("quorum-timeout", "DURATION",
+      "How long a QUORUM read or write waits for a majority of the data center.", "2s", null),
+  DEDUPE_WINDOW("dedupe-window", "DURATION",
+      "How long a request_id is remembered; a repeat inside it returns the first result.", "10m", null),
+  MAX_PENDING_WRITES("max-pending-writes", "N",
+      "Writes queued or in flight before new ones are shed with RESOURCE_EXHAUSTED.", "100000", null),
+  MAX_WATCH_STREAMS("max-watch-streams", "N",
+      "Concurrent Watch streams before new ones are refused with RESOURCE_EXHAUSTED.", "1000", null);
+
+  private final String key;
+  private final String paramLabel;
+  private final String description;
+  private final String defaultValue;
+  private final String defaultText;
+
+  ConfigKey(String key, String paramLabel, String description, String defaultValue, String defaultText) {
+    this.key = key;
+    this.paramLabel = paramLabel;
+    this.description = description;
+    this.defaultValue = defaultValue;
+    this.defaultText = defaultText;
+  }
+
+  /** The YAML key, e.g. {@code peer-port}. */
+  public String key() {
+    return key;
+  }
+
+  /** The command-line flag, e.g. {@code --peer-port}. */
+  public String flag() {
+    return "--" + key;
+  }
+
+  /** The environment variable, e.g. {@code TALLY_PEER_PORT}. */
+  public String envName() {
+    return "TALLY_" + key.replace('-', '_').toUpperCase(Locale.ROOT);
+  }
+
+  public String paramLabel() {
+    return paramLabel;
+  }
+
+  public String description() {
+    return description;
+  }
+
+  /** The default as it would be written in the file; empty when computed or required. */
+  public Optional<String> defaultValue() {
+    return Optional.ofNullable(defaultValue);
+  }
+
+  /** The default for people: a literal value, or how it is computed. */
+  public String defaultText() {
+    if (defaultText != null) {
+      return defaultText;
+    }
+    return defaultValue.isEmpty() ? "empty" : defaultValue;
+  }
+
+  /** The key with this YAML spelling. */
+  public static Optional<ConfigKey> byKey(String key) {
+    for (ConfigKey k : values()) {
+      if (k.key.equals(key)) {
+        return Optional.of(k);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The key with this environment variable. */
+  public static Optional<ConfigKey> byEnvName(String name) {
+    for (ConfigKey k : values()) {
+      if (k.envName().equals(name)) {
+        return Optional.of(k);
+      }
+    }
+    return Optional.empty();
+  }
+}

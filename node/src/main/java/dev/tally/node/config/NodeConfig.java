@@ -1,0 +1,145 @@
+package dev.tally.node.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * One node's validated settings. Every constructor call validates, so a config that exists is a
+ * config the node can run with; {@link ConfigLoader} builds it from file, environment and flags.
+ * See {@link ConfigKey} for what each setting means.
+ */
+public record NodeConfig(
+    String name,
+    String dc,
+    String clusterId,
+    String host,
+    int port,
+    int peerPort,
+    int membershipPort,
+    int metricsPort,
+    Path dataDir,
+    List<HostPort> seeds,
+    Durability durability,
+    Duration gossipInterval,
+    Duration antiEntropyInterval,
+    Duration quorumTimeout,
+    Duration dedupeWindow,
+    int maxPendingWrites,
+    int maxWatchStreams) {
+
+  private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,252}");
+  private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  static final int MAX_PENDING_WRITES_LIMIT = 10_000_000;
+  static final int MAX_WATCH_STREAMS_LIMIT = 1_000_000;
+
+  /** @throws ConfigException naming the first invalid setting */
+  public NodeConfig {
+    requireMatches(ConfigKey.NAME, name, NODE_NAME, "1..253 letters, digits, '.', '_' or '-', starting with a letter or digit");
+    requireMatches(ConfigKey.DC, dc, LABEL, "1..64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+    requireMatches(ConfigKey.CLUSTER_ID, clusterId, LABEL, "1..64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+    if (host == null || host.isBlank() || host.length() > 253 || host.chars().anyMatch(Character::isWhitespace)) {
+      throw invalid(ConfigKey.HOST, host, "a host name or IP address without spaces");
+    }
+    requirePort(ConfigKey.PORT, port, 0);
+    requirePort(ConfigKey.PEER_PORT, peerPort, 1);
+    requirePort(ConfigKey.MEMBERSHIP_PORT, membershipPort, 1);
+    requirePort(ConfigKey.METRICS_PORT, metricsPort, 0);
+    requireDistinctPorts(port, peerPort, membershipPort, metricsPort);
+    if (dataDir == null || dataDir.toString().isBlank()) {
+      throw new ConfigException(ConfigKey.DATA_DIR.key(),
+          "data-dir is required (flag --data-dir, env TALLY_DATA_DIR or data-dir in the config file); "
+              + "there is no default, so a node never writes counts to a temporary directory");
+    }
+    seeds = List.copyOf(Objects.requireNonNull(seeds, "seeds"));
+    if (durability == null) {
+      throw invalid(ConfigKey.DURABILITY, null, "sync or async");
+    }
+    requirePositive(ConfigKey.GOSSIP_INTERVAL, gossipInterval);
+    requirePositive(ConfigKey.ANTI_ENTROPY_INTERVAL, antiEntropyInterval);
+    requirePositive(ConfigKey.QUORUM_TIMEOUT, quorumTimeout);
+    requirePositive(ConfigKey.DEDUPE_WINDOW, dedupeWindow);
+    requireRange(ConfigKey.MAX_PENDING_WRITES, maxPendingWrites, 1, MAX_PENDING_WRITES_LIMIT);
+    requireRange(ConfigKey.MAX_WATCH_STREAMS, maxWatchStreams, 1, MAX_WATCH_STREAMS_LIMIT);
+  }
+
+  /** The settings as {@code key -> value} in file syntax, in {@link ConfigKey} order. */
+  public Map<ConfigKey, String> asText() {
+    Map<ConfigKey, String> m = new java.util.EnumMap<>(ConfigKey.class);
+    m.put(ConfigKey.NAME, name);
+    m.put(ConfigKey.DC, dc);
+    m.put(ConfigKey.CLUSTER_ID, clusterId);
+    m.put(ConfigKey.HOST, host);
+    m.put(ConfigKey.PORT, Integer.toString(port));
+    m.put(ConfigKey.PEER_PORT, Integer.toString(peerPort));
+    m.put(ConfigKey.MEMBERSHIP_PORT, Integer.toString(membershipPort));
+    m.put(ConfigKey.METRICS_PORT, Integer.toString(metricsPort));
+    m.put(ConfigKey.DATA_DIR, dataDir.toString());
+    m.put(ConfigKey.SEEDS, seeds.stream().map(HostPort::toString).collect(Collectors.joining(",")));
+    m.put(ConfigKey.DURABILITY, durability.configName());
+    m.put(ConfigKey.GOSSIP_INTERVAL, Durations.format(gossipInterval));
+    m.put(ConfigKey.ANTI_ENTROPY_INTERVAL, Durations.format(antiEntropyInterval));
+    m.put(ConfigKey.QUORUM_TIMEOUT, Durations.format(quorumTimeout));
+    m.put(ConfigKey.DEDUPE_WINDOW, Durations.format(dedupeWindow));
+    m.put(ConfigKey.MAX_PENDING_WRITES, Integer.toString(maxPendingWrites));
+    m.put(ConfigKey.MAX_WATCH_STREAMS, Integer.toString(maxWatchStreams));
+    return m;
+  }
+
+  private static void requireMatches(ConfigKey key, String value, Pattern pattern, String rule) {
+    if (value == null || !pattern.matcher(value).matches()) {
+      throw invalid(key, value, rule);
+    }
+  }
+
+  private static void requirePort(ConfigKey key, int port, int min) {
+    if (port < min || port > 65_535) {
+      throw invalid(key, Integer.toString(port), "a port number " + min + "..65535");
+    }
+  }
+
+  private static void requireDistinctPorts(int port, int peerPort, int membershipPort, int metricsPort) {
+    List<Map.Entry<ConfigKey, Integer>> ports = new ArrayList<>();
+    ports.add(Map.entry(ConfigKey.PORT, port));
+    ports.add(Map.entry(ConfigKey.PEER_PORT, peerPort));
+    ports.add(Map.entry(ConfigKey.MEMBERSHIP_PORT, membershipPort));
+    ports.add(Map.entry(ConfigKey.METRICS_PORT, metricsPort));
+    Map<Integer, ConfigKey> seen = new HashMap<>();
+    for (Map.Entry<ConfigKey, Integer> e : ports) {
+      if (e.getValue() == 0) {
+        continue;
+      }
+      ConfigKey other = seen.putIfAbsent(e.getValue(), e.getKey());
+      if (other != null) {
+        throw new ConfigException(e.getKey().key(), e.getKey().key() + " " + e.getValue()
+            + " is already used by " + other.key() + "; port, peer-port, membership-port and metrics-port must differ");
+      }
+    }
+  }
+
+  /** Longest duration accepted: far beyond any sensible setting, and safe from overflow when added to a clock. */
+  static final Duration MAX_DURATION = Duration.ofDays(30);
+
+  private static void requirePositive(ConfigKey key, Duration d) {
+    if (d == null || d.isNegative() || d.isZero() || d.compareTo(MAX_DURATION) > 0) {
+      throw invalid(key, d == null ? null : Durations.format(d), "a duration from 1ms to 720h such as 50ms, 2s or 10m");
+    }
+  }
+
+  private static void requireRange(ConfigKey key, int value, int min, int max) {
+    if (value < min || value > max) {
+      throw invalid(key, Integer.toString(value), "a whole number " + min + ".." + max);
+    }
+  }
+
+  static ConfigException invalid(ConfigKey key, String value, String rule) {
+    return new ConfigException(key.key(),
+        "invalid " + key.key() + " " + (value == null ? "(missing)" : "'" + value + "'") + ": must be " + rule);
+  }
+}

@@ -33,6 +33,7 @@ import dev.tally.peer.v1.NodeRef;
 import dev.tally.peer.v1.ReadStatesRequest;
 import dev.tally.peer.v1.ReadStatesResponse;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -58,7 +59,10 @@ import org.slf4j.LoggerFactory;
  *   <li>Build it over the node's store, transport and membership, then call {@link #start()} and
  *       wait for it (it rebuilds the digest tree from the store) before opening the peer port.
  *   <li>Local writes: {@link #prepare} then {@link #commit} in one replica-thread task (the node's
- *       group commit). Committing is all it takes to replicate them.
+ *       group commit). Committing is all it takes to replicate them. Or pipelined, so the next
+ *       group is prepared while the store writes this one: {@link #prepare}, hand the states to
+ *       the store's ordered asynchronous write, {@link #stage}; then, on the replica thread, once
+ *       the write is durable {@link #durable} (publishes it), or if it failed {@link #abandon}.
  *   <li>Peer calls: the PeerService hands each request to {@link #onPushDelta},
  *       {@link #onCompareDigest}, {@link #onSyncBuckets} or {@link #onReadStates} from its own
  *       thread (never blocking a gRPC event loop: they return at once) and answers when the future
@@ -105,6 +109,14 @@ public final class Replica {
   private final DeltaReplicator deltas;
   private final AntiEntropy antiEntropy;
   private final QuorumCoordinator quorum;
+
+  /**
+   * Local groups handed to the store by the node but not yet published, oldest first. The store
+   * writes in order, so when one is durable so is every group before it.
+   */
+  private final ArrayDeque<PreparedWrites> staged = new ArrayDeque<>();
+  /** The newest state of each key a staged group changes: what the next prepare or merge builds on. */
+  private final Map<String, PnCounter> stagedStates = new HashMap<>();
 
   private final AtomicBoolean startCalled = new AtomicBoolean();
   private boolean started;
@@ -254,8 +266,9 @@ public final class Replica {
   /**
    * Replica thread: computes a group of local writes against the current states, in order, without
    * storing anything. Writes to the same key coalesce into one new state; a write whose change
-   * would overflow is rejected whole and the others proceed. Call {@link #commit} in the same
-   * task, before anything else can change a state.
+   * would overflow is rejected whole and the others proceed. Builds on the states of staged groups
+   * (see {@link #stage}) where there are any. Call {@link #commit}, or hand the states to the store
+   * and call {@link #stage}, in the same task, before anything else can change a state.
    */
   public PreparedWrites prepare(List<LocalWrite> writes) {
     checkThread();
@@ -275,7 +288,7 @@ public final class Replica {
           current = working.get(key);
         }
         if (current == null) {
-          current = store.get(key);
+          current = latest(key);
           before.put(key, current);
           working.put(key, current);
         }
@@ -320,9 +333,103 @@ public final class Replica {
       return;
     }
     store.write(prepared.after(), attachment);
+    // The store writes in order: every staged group went to it before this write, so is durable.
+    publishStaged(null);
     if (!prepared.after().isEmpty()) {
       onDurableChange(prepared.before(), prepared.after(), null);
     }
+  }
+
+  /**
+   * Replica thread: the node has handed {@code prepared}'s after-states to the store's ordered
+   * asynchronous write (in this same task, right after {@link #prepare}). Until it is durable,
+   * later prepares and merges build on these states, while readers, Watch, deltas and
+   * anti-entropy still see only what the store holds (the store makes a write visible only once it
+   * is durable). Follow with {@link #durable} or {@link #abandon}.
+   */
+  public void stage(PreparedWrites prepared) {
+    checkThread();
+    if (prepared.after().isEmpty()) {
+      return;
+    }
+    staged.addLast(prepared);
+    for (KeyState ks : prepared.after()) {
+      stagedStates.put(ks.key(), ks.state());
+    }
+  }
+
+  /**
+   * Replica thread: the store reports {@code prepared} (staged) durable. Publishes it, and before
+   * it every group staged earlier (the store wrote them first), to the digest tree, the delta
+   * buffers and the listener. A group a merge or commit already published is skipped.
+   */
+  public void durable(PreparedWrites prepared) {
+    checkThread();
+    if (!containsStaged(prepared)) {
+      return;
+    }
+    publishStaged(prepared);
+  }
+
+  /**
+   * Replica thread: the store did not write {@code prepared} (staged). Every group staged after it
+   * was built on its states, so the store fails those too (it must: they are not written either);
+   * all of them are forgotten here, and the next prepare builds on the store again. Groups staged
+   * before it stay staged.
+   */
+  public void abandon(PreparedWrites prepared) {
+    checkThread();
+    if (!containsStaged(prepared)) {
+      return;
+    }
+    while (!staged.isEmpty()) {
+      if (staged.pollLast() == prepared) {
+        break;
+      }
+    }
+    stagedStates.clear();
+    for (PreparedWrites p : staged) {
+      for (KeyState ks : p.after()) {
+        stagedStates.put(ks.key(), ks.state());
+      }
+    }
+  }
+
+  /** Staged groups not yet published, for tests and metrics. */
+  public int stagedGroups() {
+    return staged.size();
+  }
+
+  private boolean containsStaged(PreparedWrites prepared) {
+    for (PreparedWrites p : staged) {
+      if (p == prepared) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Publishes staged groups oldest first, up to and including {@code last} (all when null). */
+  private void publishStaged(PreparedWrites last) {
+    while (!staged.isEmpty()) {
+      PreparedWrites p = staged.pollFirst();
+      for (KeyState ks : p.after()) {
+        // A later staged group may have changed the key again; then its state stays the base.
+        if (stagedStates.get(ks.key()) == ks.state()) {
+          stagedStates.remove(ks.key());
+        }
+      }
+      onDurableChange(p.before(), p.after(), null);
+      if (p == last) {
+        return;
+      }
+    }
+  }
+
+  /** A key's newest state: a staged group's, else the store's. */
+  private PnCounter latest(String key) {
+    PnCounter s = stagedStates.get(key);
+    return s != null ? s : store.get(key);
   }
 
   /**
@@ -359,7 +466,8 @@ public final class Replica {
     List<KeyState> before = new ArrayList<>();
     List<KeyState> after = new ArrayList<>();
     for (Map.Entry<String, PnCounter> e : incoming.entrySet()) {
-      PnCounter current = store.get(e.getKey());
+      // Built on staged states too, so the merged state never drops a staged local increment.
+      PnCounter current = latest(e.getKey());
       PnCounter merged = current.merge(e.getValue());
       if (merged != current) {
         before.add(new KeyState(e.getKey(), current));
@@ -370,6 +478,9 @@ public final class Replica {
       return List.of();
     }
     store.write(after, StoreAttachment.NONE);
+    // The store writes in order: the staged groups this merge built on are durable now. Publishing
+    // them first keeps the digest tree, deltas and Watch in the order the states were made.
+    publishStaged(null);
     onDurableChange(before, after, from);
     return after;
   }

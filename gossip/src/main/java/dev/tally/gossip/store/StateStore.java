@@ -20,6 +20,12 @@ public interface StateStore {
    * Writes all states and the attachment atomically; when this returns they are durable under the
    * store's policy (with {@code sync}, in the fsynced write-ahead log).
    *
+   * <p>Writes are totally ordered. A store that also takes asynchronous writes from the node (the
+   * pipelined local writes of {@link dev.tally.gossip.engine.Replica#stage}) queues this write
+   * behind them: when it returns, every write handed over before it is durable too, and none of
+   * them can land later and overwrite it. Reads ({@link #get}, {@link #scan}) see a write only once
+   * it is durable.
+   *
    * @throws StoreException if nothing was written
    */
   void write(Collection<KeyState> states, StoreAttachment attachment);

@@ -21,7 +21,8 @@ public final class TallyCommand implements Runnable {
 
   /** The subcommands, one per line: each supplies a picocli command object or a CommandLine. */
   static final List<Supplier<Object>> SUBCOMMANDS = List.of(
-      NodeCommand::commandLine);
+      NodeCommand::commandLine,
+      dev.tally.node.bench.BenchCommand::new);
 
   @Spec
   CommandSpec spec;

@@ -19,6 +19,8 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -58,11 +60,25 @@ import org.slf4j.LoggerFactory;
  * <p>The replica id is drawn on the first open of an empty directory and never changes; a
  * directory of another cluster id, of a newer format, or held by another process is refused.
  *
- * <p>Threads: {@link #get}, {@link #scan}, {@link #findDedupe} and the statistics from any thread;
- * {@link #write} and {@link #sweepExpiredDedupe} from the replica thread only (one writer keeps
- * each group one batch); {@link #close} once, after the writer has stopped. A close waits for
- * readers still inside RocksDB, then refuses new calls with {@link StoreException}, so a late
- * reader never touches a closed native handle.
+ * <h2>Writes</h2>
+ *
+ * Every write runs on one writer thread ({@link StoreWriterThread}), in the order it was handed
+ * over: {@link #writeAsync} (the group commit's pipelined local groups), {@link #write} (merges;
+ * waits for its turn) and {@link #sweepExpiredDedupe}. Each is one RocksDB {@code WriteBatch},
+ * built on the caller's thread, written with {@code sync=true} under {@code durability: sync}. A
+ * synced write becomes visible to readers only after its WAL fsync (RocksDB writes and syncs the
+ * WAL before inserting into the memtable and publishing the sequence number; pipelined and
+ * unordered writes, which would change that, stay off), so {@link #get} and {@link #scan} only
+ * ever see durable states.
+ *
+ * <h2>Threads</h2>
+ *
+ * {@link #get}, {@link #scan}, {@link #findDedupe} and the statistics from any thread;
+ * {@link #write}, {@link #writeAsync}, {@link #clearFailedWrites} and {@link #sweepExpiredDedupe}
+ * from the replica thread (the node's one submitter, which keeps the order meaningful);
+ * {@link #close} once, after the replica thread has stopped submitting. A close lets queued writes
+ * finish, waits for readers still inside RocksDB, then refuses new calls with
+ * {@link StoreException}, so a late reader never touches a closed native handle.
  */
 public final class RocksStateStore implements StateStore, AutoCloseable {
 
@@ -99,11 +115,14 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
   private final long replicaId;
   private final Instant createdAt;
   private final AtomicInteger callsInside = new AtomicInteger();
+  private final WriteHook hook;
+  private final StoreWriterThread writer = new StoreWriterThread("tally-store-writer");
   private volatile boolean closed;
 
   private RocksStateStore(Path dir, RocksDB db, List<AutoCloseable> resources, List<ColumnFamilyHandle> handles,
-      Durability durability, long replicaId, Instant createdAt) {
+      Durability durability, long replicaId, Instant createdAt, WriteHook hook) {
     this.dir = dir;
+    this.hook = hook;
     this.db = db;
     this.resources = resources;
     this.handles = List.copyOf(handles);
@@ -119,11 +138,28 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
   }
 
   /**
+   * A test seam on the writer thread: runs before each counter batch is written to RocksDB. Throwing
+   * fails that write (nothing of it is written), as a full disk would; blocking holds the writer.
+   */
+  @FunctionalInterface
+  public interface WriteHook {
+    WriteHook NONE = counters -> {};
+
+    /** @param counters counter states in the batch about to be written */
+    void beforeWrite(int counters);
+  }
+
+  /**
    * Opens (creating if empty) the data directory for a cluster.
    *
    * @throws DataDirException if the directory cannot be used, with the reason
    */
   public static RocksStateStore open(Path dir, String clusterId, Durability durability, Clock clock) {
+    return open(dir, clusterId, durability, clock, WriteHook.NONE);
+  }
+
+  /** As {@link #open(Path, String, Durability, Clock)}, with a {@link WriteHook} (tests inject faults with it). */
+  public static RocksStateStore open(Path dir, String clusterId, Durability durability, Clock clock, WriteHook hook) {
     Path abs = dir.toAbsolutePath().normalize();
     prepareDirectory(abs);
     List<AutoCloseable> resources = new ArrayList<>();
@@ -178,7 +214,7 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
       }
       Identity identity = checkOrCreateIdentity(abs, db, handles, clusterId, clock);
       RocksStateStore store = new RocksStateStore(abs, db, resources, handles, durability, identity.replicaId,
-          identity.createdAt);
+          identity.createdAt, hook);
       log.info("opened data dir {} (replica {}, created {}, durability {})", abs, ReplicaIds.format(identity.replicaId),
           identity.createdAt, durability.configName());
       return store;
@@ -223,10 +259,51 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
     }
   }
 
+  /**
+   * Writes the states and attachment as one batch, after every write handed over before it, and
+   * returns once it is durable. Merges come this way: their states build on staged local groups,
+   * so they must land after them.
+   */
   @Override
   public void write(Collection<KeyState> states, StoreAttachment attachment) {
+    WriteBatch batch = batch(states, attachment);
+    CompletableFuture<Long> done = writer.submit(StoreWriterThread.Kind.ORDERED, () -> writeBatch(batch, states.size()),
+        batch::close);
+    try {
+      done.join();
+    } catch (CompletionException e) {
+      throw asStoreException(e.getCause());
+    }
+  }
+
+  /**
+   * Queues the states and attachment as one batch behind every earlier write and returns at once;
+   * the future completes on the writer thread once the batch is durable, with the nanoseconds the
+   * RocksDB write (and fsync) took, or fails with {@link StoreException} when nothing of it was
+   * written. Such a write may build on earlier queued ones (the group commit stages groups), so when
+   * it fails, every write queued behind it fails too without touching the disk, until
+   * {@link #clearFailedWrites} is called.
+   *
+   * @throws StoreException if the store is closed (nothing was queued)
+   */
+  public CompletableFuture<Long> writeAsync(Collection<KeyState> states, StoreAttachment attachment) {
+    WriteBatch batch = batch(states, attachment);
+    return writer.submit(StoreWriterThread.Kind.DEPENDENT, () -> writeBatch(batch, states.size()), batch::close);
+  }
+
+  /**
+   * After a failed {@link #writeAsync}, once the caller has dropped every state built on it: writes
+   * handed over from now on are attempted again. Idempotent.
+   */
+  public void clearFailedWrites() {
+    writer.clearFailure();
+  }
+
+  /** Caller's thread: the batch of a write (encoding happens here, off the writer thread). */
+  private WriteBatch batch(Collection<KeyState> states, StoreAttachment attachment) {
     enter();
-    try (WriteBatch batch = new WriteBatch()) {
+    WriteBatch batch = new WriteBatch();
+    try {
       for (KeyState ks : states) {
         batch.put(counters, CounterKeys.encode(ks.key()), PnCounterCodec.encode(ks.state()));
       }
@@ -239,12 +316,45 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
       } else if (attachment != StoreAttachment.NONE) {
         throw new IllegalArgumentException("unsupported attachment " + attachment.getClass().getName());
       }
-      db.write(writeOptions, batch);
+      return batch;
     } catch (RocksDBException e) {
-      throw new StoreException("writing " + states.size() + " counters failed (nothing written): " + e.getMessage(), e);
+      batch.close();
+      throw new StoreException("preparing the write of " + states.size() + " counters failed (nothing written): "
+          + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      batch.close();
+      throw e;
     } finally {
       exit();
     }
+  }
+
+  /** Writer thread: writes (and under sync durability fsyncs) one batch; returns the nanoseconds it took. */
+  private long writeBatch(WriteBatch batch, int counterCount) {
+    try {
+      enter();
+    } catch (StoreException e) {
+      batch.close();
+      throw e;
+    }
+    long start = System.nanoTime();
+    try {
+      hook.beforeWrite(counterCount);
+      db.write(writeOptions, batch);
+      return System.nanoTime() - start;
+    } catch (RocksDBException e) {
+      throw new StoreException("writing " + counterCount + " counters failed (nothing written): " + e.getMessage(), e);
+    } finally {
+      batch.close();
+      exit();
+    }
+  }
+
+  private static StoreException asStoreException(Throwable t) {
+    if (t instanceof StoreException e) {
+      return e;
+    }
+    return new StoreException(String.valueOf(t), t);
   }
 
   @Override
@@ -296,6 +406,18 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
    * @return index entries removed; {@code limit} means there may be more
    */
   public int sweepExpiredDedupe(long nowMillis, int limit) {
+    // On the writer thread, in turn: the reads below then see every earlier write, so a record
+    // re-applied by a queued group is never mistaken for an expired one.
+    CompletableFuture<Integer> done = writer.submit(StoreWriterThread.Kind.INDEPENDENT,
+        () -> sweepOnWriterThread(nowMillis, limit), () -> {});
+    try {
+      return done.join();
+    } catch (CompletionException e) {
+      throw asStoreException(e.getCause());
+    }
+  }
+
+  private int sweepOnWriterThread(long nowMillis, int limit) {
     enter();
     int removed = 0;
     try (ReadOptions options = new ReadOptions();
@@ -347,6 +469,10 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
   public void close() {
     if (closed) {
       return;
+    }
+    // Queued writes finish first (the node's group commit waited for its own); later ones are refused.
+    if (!writer.shutdown(10)) {
+      log.warn("writes to {} still queued after 10s; closing anyway", dir);
     }
     closed = true;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);

@@ -1,0 +1,297 @@
+package dev.tally.gossip.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tally.gossip.crdt.PnCounter;
+import dev.tally.gossip.crdt.StateMessages;
+import dev.tally.gossip.digest.DigestTree;
+import dev.tally.gossip.membership.Member;
+import dev.tally.gossip.membership.MemberState;
+import dev.tally.gossip.store.InMemoryStateStore;
+import dev.tally.gossip.store.KeyState;
+import dev.tally.gossip.store.StateStore;
+import dev.tally.gossip.store.StoreAttachment;
+import dev.tally.gossip.store.StoreException;
+import dev.tally.gossip.testing.TestCluster;
+import dev.tally.gossip.testing.TestMembership;
+import dev.tally.gossip.testing.VirtualTime;
+import dev.tally.gossip.transport.PeerTransport;
+import dev.tally.peer.v1.BucketSyncRequest;
+import dev.tally.peer.v1.BucketSyncResponse;
+import dev.tally.peer.v1.DeltaAck;
+import dev.tally.peer.v1.DeltaBatch;
+import dev.tally.peer.v1.DigestRequest;
+import dev.tally.peer.v1.DigestResponse;
+import dev.tally.peer.v1.NodeRef;
+import dev.tally.peer.v1.ReadStatesRequest;
+import dev.tally.peer.v1.ReadStatesResponse;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Pipelined local writes: {@link Replica#stage}, {@link Replica#durable}, {@link Replica#abandon},
+ * and merges that arrive while groups are staged, over a store with the node's write order
+ * (asynchronous writes queue; a synchronous write lands every queued one first).
+ */
+class ReplicaStagedWritesTest {
+  private static final long SELF = 0x1000;
+  private static final long PEER = 0x2000;
+
+  /** The node's store, reduced to its order: a FIFO of asynchronous writes and synchronous ones behind them. */
+  static final class OrderedStore implements StateStore {
+    final InMemoryStateStore durable = new InMemoryStateStore();
+    final ArrayDeque<List<KeyState>> queued = new ArrayDeque<>();
+    int writes;
+    /** The next synchronous write throws and writes nothing (as the node's writer skipping it would). */
+    boolean failNextSyncWrite;
+
+    @Override
+    public PnCounter get(String key) {
+      return durable.get(key);
+    }
+
+    @Override
+    public void write(Collection<KeyState> states, StoreAttachment attachment) {
+      if (failNextSyncWrite) {
+        failNextSyncWrite = false;
+        throw new StoreException("injected: write failed");
+      }
+      landAll();
+      durable.write(states, attachment);
+      writes++;
+    }
+
+    @Override
+    public void scan(long fromHash, long toHashExclusive, Consumer<KeyState> visitor) {
+      durable.scan(fromHash, toHashExclusive, visitor);
+    }
+
+    void writeAsync(List<KeyState> states) {
+      queued.addLast(List.copyOf(states));
+    }
+
+    void landOne() {
+      durable.write(queued.pollFirst(), StoreAttachment.NONE);
+      writes++;
+    }
+
+    void landAll() {
+      while (!queued.isEmpty()) {
+        landOne();
+      }
+    }
+
+    /** The head write fails, and so does everything queued behind it (it builds on the head). */
+    void failAll() {
+      queued.clear();
+    }
+  }
+
+  /** Calls go nowhere: these tests never let a gossip or anti-entropy timer fire. */
+  static final class NoTransport implements PeerTransport {
+    @Override
+    public CompletableFuture<DeltaAck> pushDelta(String peer, DeltaBatch batch) {
+      return CompletableFuture.failedFuture(new IllegalStateException("no transport"));
+    }
+
+    @Override
+    public CompletableFuture<DigestResponse> compareDigest(String peer, DigestRequest request) {
+      return CompletableFuture.failedFuture(new IllegalStateException("no transport"));
+    }
+
+    @Override
+    public CompletableFuture<BucketSyncResponse> syncBuckets(String peer, BucketSyncRequest request) {
+      return CompletableFuture.failedFuture(new IllegalStateException("no transport"));
+    }
+
+    @Override
+    public CompletableFuture<ReadStatesResponse> readStates(String peer, ReadStatesRequest request) {
+      return CompletableFuture.failedFuture(new IllegalStateException("no transport"));
+    }
+  }
+
+  private final VirtualTime time = new VirtualTime();
+  private final OrderedStore store = new OrderedStore();
+  private final List<KeyState> published = new ArrayList<>();
+  private Replica replica;
+
+  @BeforeEach
+  void setUp() {
+    TestMembership membership = new TestMembership(new Member("a", "dc1", MemberState.ALIVE));
+    membership.set(new Member("b", "dc1", MemberState.ALIVE));
+    replica = new Replica(TestCluster.quiet("a", "dc1", SELF), time.clock(), time.scheduler("a"), store,
+        new NoTransport(), membership, new SplittableRandom(1), published::addAll);
+    replica.start();
+    time.runFor(Duration.ZERO);
+  }
+
+  /** Prepares one increment per key and stages it, as the node's group commit does. */
+  private PreparedWrites stageIncrements(long amount, String... keys) {
+    PreparedWrites[] out = new PreparedWrites[1];
+    time.runAs("a", () -> {
+      List<LocalWrite> writes = new ArrayList<>();
+      for (String k : keys) {
+        writes.add(LocalWrite.of(CounterChange.increment(k, amount)));
+      }
+      PreparedWrites p = replica.prepare(writes);
+      store.writeAsync(p.after());
+      replica.stage(p);
+      out[0] = p;
+    });
+    return out[0];
+  }
+
+  private long appliedValue(PreparedWrites p, int write) {
+    return ((WriteResult.Applied) p.results().get(write)).states().get(0).state().value();
+  }
+
+  private void assertTreeMatchesStore() {
+    DigestTree tree = replica.digestTree();
+    assertThat(tree.root()).isEqualTo(DigestTree.build(tree.depth(), store).root());
+  }
+
+  private List<String> pendingDeltaKeys() {
+    var buffer = replica.deltaReplicator().bufferOf("b");
+    return buffer == null ? List.of() : List.copyOf(buffer.pendingKeys());
+  }
+
+  @Test
+  void prepare_buildsOnStagedStates_whileReadersDeltasAndListenerSeeOnlyDurableOnes() {
+    PreparedWrites g1 = stageIncrements(1, "k");
+    PreparedWrites g2 = stageIncrements(2, "k");
+
+    assertThat(appliedValue(g1, 0)).isEqualTo(1);
+    assertThat(appliedValue(g2, 0)).isEqualTo(3);
+    assertThat(replica.read("k").value()).isZero();
+    assertThat(published).isEmpty();
+    assertThat(pendingDeltaKeys()).isEmpty();
+    assertTreeMatchesStore();
+
+    store.landOne();
+    time.runAs("a", () -> replica.durable(g1));
+
+    assertThat(replica.read("k").value()).isEqualTo(1);
+    assertThat(published).extracting(ks -> ks.state().value()).containsExactly(1L);
+    assertThat(pendingDeltaKeys()).containsExactly("k");
+    assertTreeMatchesStore();
+
+    store.landOne();
+    time.runAs("a", () -> replica.durable(g2));
+
+    assertThat(published).extracting(ks -> ks.state().value()).containsExactly(1L, 3L);
+    assertThat(replica.stagedGroups()).isZero();
+    assertTreeMatchesStore();
+  }
+
+  @Test
+  void durable_ofALaterGroup_publishesTheEarlierOnesFirst() {
+    stageIncrements(1, "x");
+    PreparedWrites g2 = stageIncrements(1, "y");
+    store.landAll();
+
+    time.runAs("a", () -> replica.durable(g2));
+
+    assertThat(published).extracting(KeyState::key).containsExactly("x", "y");
+    assertThat(replica.stagedGroups()).isZero();
+    assertTreeMatchesStore();
+  }
+
+  @Test
+  void merge_whileGroupsAreStaged_buildsOnThemLandsAfterThemAndPublishesInOrder() {
+    PreparedWrites g1 = stageIncrements(10, "k");
+    PnCounter peerState = PnCounter.EMPTY.increment(PEER, 1000, VirtualTime.EPOCH_MILLIS);
+    DeltaBatch delta = DeltaBatch.newBuilder().setFrom(NodeRef.newBuilder().setName("b").setDc("dc1"))
+        .addStates(StateMessages.toMessage("k", peerState)).build();
+
+    CompletableFuture<DeltaAck> ack = replica.onPushDelta(delta);
+    time.runFor(Duration.ZERO);
+
+    assertThat(ack).isCompleted();
+    PnCounter stored = store.get("k");
+    assertThat(stored.p(SELF)).as("the staged local increment survives the merge").isEqualTo(10);
+    assertThat(stored.p(PEER)).isEqualTo(1000);
+    assertThat(published).extracting(ks -> ks.state().value()).containsExactly(10L, 1010L);
+    assertThat(replica.stagedGroups()).isZero();
+
+    time.runAs("a", () -> replica.durable(g1)); // the node's own report arrives later: nothing more to do
+    assertThat(published).hasSize(2);
+    assertTreeMatchesStore();
+  }
+
+  @Test
+  void mergeThatChangesNothing_leavesStagedGroupsStaged() {
+    stageIncrements(10, "k");
+    DeltaBatch delta = DeltaBatch.newBuilder().setFrom(NodeRef.newBuilder().setName("b").setDc("dc1"))
+        .addStates(StateMessages.toMessage("k", PnCounter.EMPTY.increment(SELF, 3, VirtualTime.EPOCH_MILLIS)))
+        .build();
+
+    replica.onPushDelta(delta);
+    time.runFor(Duration.ZERO);
+
+    assertThat(replica.stagedGroups()).isEqualTo(1);
+    assertThat(published).isEmpty();
+  }
+
+  @Test
+  void abandon_dropsTheFailedGroupAndEveryGroupBuiltOnIt() {
+    PreparedWrites g0 = stageIncrements(1, "k");
+    store.landOne();
+    time.runAs("a", () -> replica.durable(g0));
+    PreparedWrites g1 = stageIncrements(10, "k");
+    stageIncrements(100, "k");
+    store.failAll();
+
+    time.runAs("a", () -> replica.abandon(g1));
+
+    assertThat(replica.stagedGroups()).isZero();
+    PreparedWrites next = stageIncrements(5, "k");
+    assertThat(appliedValue(next, 0)).as("built on the store again").isEqualTo(6);
+    store.landOne();
+    time.runAs("a", () -> replica.durable(next));
+    assertThat(store.get("k").value()).isEqualTo(6);
+    assertThat(published).extracting(ks -> ks.state().value()).containsExactly(1L, 6L);
+    assertTreeMatchesStore();
+  }
+
+  @Test
+  void commit_withGroupsStaged_landsAndPublishesThemFirst() {
+    stageIncrements(1, "k");
+    time.runAs("a", () -> {
+      PreparedWrites p = replica.prepare(List.of(LocalWrite.of(CounterChange.increment("k", 2))));
+      replica.commit(p, StoreAttachment.NONE);
+    });
+
+    assertThat(store.get("k").value()).isEqualTo(3);
+    assertThat(published).extracting(ks -> ks.state().value()).containsExactly(1L, 3L);
+    assertTreeMatchesStore();
+  }
+
+  @Test
+  void mergeWhoseWriteFails_publishesNothingAndKeepsTheGroupsStaged() {
+    PreparedWrites g1 = stageIncrements(10, "k");
+    store.failNextSyncWrite = true;
+    DeltaBatch delta = DeltaBatch.newBuilder().setFrom(NodeRef.newBuilder().setName("b").setDc("dc1"))
+        .addStates(StateMessages.toMessage("k", PnCounter.EMPTY.increment(PEER, 7, VirtualTime.EPOCH_MILLIS)))
+        .build();
+
+    CompletableFuture<DeltaAck> ack = replica.onPushDelta(delta);
+    time.runFor(Duration.ZERO);
+
+    assertThat(ack).isCompletedExceptionally();
+    assertThat(replica.stagedGroups()).isEqualTo(1);
+    assertThat(published).isEmpty();
+    store.landOne();
+    time.runAs("a", () -> replica.durable(g1));
+    assertThat(published).extracting(ks -> ks.state().value()).containsExactly(10L);
+    assertThat(store.get("k").p(PEER)).isZero();
+    assertTreeMatchesStore();
+  }
+}

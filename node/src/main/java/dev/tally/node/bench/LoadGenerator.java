@@ -73,6 +73,8 @@ final class LoadGenerator {
   private final String[] names;
   private final Map<Operation, Recorder> recorders = new EnumMap<>(Operation.class);
   private final ConcurrentHashMap<String, LongAdder> errors = new ConcurrentHashMap<>();
+  /** Every successful call of the whole run (prefill aside), by operation: what the server must have counted. */
+  private final Map<Operation, LongAdder> succeeded = new EnumMap<>(Operation.class);
   private final AtomicInteger activeCallers = new AtomicInteger();
   private final Semaphore openPermits;
   private final AtomicInteger lanes = new AtomicInteger();
@@ -92,6 +94,7 @@ final class LoadGenerator {
     }
     for (Operation op : Operation.values()) {
       recorders.put(op, new Recorder(HIGHEST_NANOS, 3));
+      succeeded.put(op, new LongAdder());
     }
     this.openPermits = new Semaphore(settings.concurrency());
   }
@@ -360,6 +363,7 @@ final class LoadGenerator {
     public void done(String error) {
       if (error == null) {
         recorders.get(op).recordValue(Math.min(System.nanoTime() - sentAt, HIGHEST_NANOS));
+        succeeded.get(op).increment();
         send();
         return;
       }
@@ -422,6 +426,7 @@ final class LoadGenerator {
     public void done(String error) {
       if (error == null) {
         recorders.get(op).recordValue(Math.min(Math.max(0, System.nanoTime() - intended), HIGHEST_NANOS));
+        succeeded.get(op).increment();
       } else {
         recordError(error);
       }
@@ -493,6 +498,11 @@ final class LoadGenerator {
     if (failure.get() != null) {
       throw new BenchException("prefilling " + keys + " keys failed: " + failure.get());
     }
+  }
+
+  /** Successful calls of this operation over the whole run, warm-up and tail included (after {@link #run}). */
+  long succeeded(Operation op) {
+    return succeeded.get(op).sum();
   }
 
   private static long processCpuNanos() {

@@ -92,7 +92,8 @@ public final class WatchCommand extends ClientCommand {
   @Override
   int run(TallyClient client, PrintWriter out, PrintWriter err) {
     CounterOutput output = new CounterOutput(out, options.json, keys);
-    try (WatchSubscription subscription = client.watch(keys, new Printer(output, err))) {
+    WatchSubscription subscription = client.watch(keys, new Printer(output, err));
+    try {
       try {
         return finished.get(SLOW_CONNECT.toMillis(), TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
@@ -107,6 +108,8 @@ public final class WatchCommand extends ClientCommand {
       return ExitCodes.OK;
     } catch (ExecutionException e) {
       throw new IllegalStateException("the watch's end is only ever completed normally", e);
+    } finally {
+      subscription.close();
     }
   }
 

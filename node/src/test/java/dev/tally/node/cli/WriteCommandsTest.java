@@ -187,7 +187,7 @@ class WriteCommandsTest {
   }
 
   @Test
-  void incr_answerLostOnEveryAttempt_exits3WithARequestIdThatRetriesSafely() throws Exception {
+  void incr_answerLostOnEveryAttempt_exits3WithARequestIdThatRetriesSafely() {
     try (FaultyFront front = FaultyFront.start(node)) {
       front.arm(CounterServiceGrpc.getIncrementMethod(), FaultyFront.Fault.FAIL_RESPONSE, Integer.MAX_VALUE);
 

@@ -72,7 +72,7 @@ class SdkRetryTest {
   }
 
   @AfterEach
-  void stopFront() throws InterruptedException {
+  void stopFront() {
     client.close();
     front.close();
   }

@@ -110,6 +110,7 @@ class SdkWatchTest {
       assertThat(events.nextValue("views")).isEqualTo(9);
       client.increment("views", 1);
       assertThat(events.nextValue("views")).isEqualTo(10);
+      assertThat(watch.isActive()).isTrue();
     }
   }
 }

@@ -6,6 +6,8 @@ import dev.tally.client.TallyClientBuilder;
 import dev.tally.client.TallyException;
 import dev.tally.client.UnavailableException;
 import dev.tally.client.WriteOutcomeUnknownException;
+import dev.tally.node.config.Durations;
+import io.grpc.Status;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Objects;
@@ -64,7 +66,8 @@ abstract class ClientCommand implements Callable<Integer> {
       return run(client, out, err);
     } catch (WriteOutcomeUnknownException e) {
       String id = e.requestId().orElse("?");
-      err.println("error: " + e.getMessage() + "; to retry safely, rerun the command with --request-id " + id);
+      err.println(oneLine("error: " + e.getMessage() + timeoutHint(e)
+          + "; to retry safely, rerun the command with --request-id " + id));
       err.flush();
       return ExitCodes.WRITE_OUTCOME_UNKNOWN;
     } catch (TallyException e) {
@@ -78,11 +81,26 @@ abstract class ClientCommand implements Callable<Integer> {
   String errorLine(TallyException e) {
     if (e instanceof UnavailableException) {
       // The attempts and the last endpoint matter here, and so does where a default target came from.
-      return "error: " + e.getMessage() + (options.target != null ? "" : "; the target "
-          + resolved.target() + " is " + resolved.source() + "; pass --target to call another");
+      return oneLine("error: " + e.getMessage() + timeoutHint(e) + (options.target != null ? "" : "; the target "
+          + resolved.target() + " is " + resolved.source() + "; pass --target to call another"));
     }
     String description = e.description().isEmpty() ? "" : ": " + e.description();
-    return "error: " + e.code() + description;
+    return oneLine("error: " + e.code() + description);
+  }
+
+  /** Says which timeout ran out, since gRPC's own words for it are about its internals. */
+  private String timeoutHint(TallyException e) {
+    return e.code() == Status.Code.DEADLINE_EXCEEDED
+        ? "; no answer within " + Durations.format(timeout()) + (options.timeout == null ? " (the default; set --timeout)" : " (--timeout)")
+        : "";
+  }
+
+  /**
+   * {@code text} on one line: some descriptions (from gRPC, or from whatever answered instead of a
+   * node) span several lines, and stderr promises one line per error.
+   */
+  static String oneLine(String text) {
+    return text.strip().replaceAll("\\s*[\\r\\n]+\\s*", "; ");
   }
 
   /** The overall deadline of a call: {@code --timeout}, else {@link #defaultTimeout()}. */

@@ -140,7 +140,7 @@ public final class WatchCommand extends ClientCommand {
 
     @Override
     public void onDisconnected(String endpoint, TallyException cause) {
-      err.println("watch: lost " + endpoint + " (" + cause.code() + ": " + cause.description() + "); reconnecting");
+      err.println(oneLine("watch: lost " + endpoint + " (" + cause.code() + ": " + cause.description() + "); reconnecting"));
       err.flush();
     }
 

@@ -2,10 +2,12 @@ package dev.tally.node.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.api.v1.CounterServiceGrpc;
 import dev.tally.client.CounterChange;
 import dev.tally.client.TallyClient;
 import dev.tally.gossip.crdt.ReplicaIds;
 import dev.tally.node.TallyNode;
+import dev.tally.node.testing.FaultyFront;
 import dev.tally.node.testing.TestNodes;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -115,6 +117,27 @@ class ReadCommandsTest {
     assertThat(r.exitCode()).isEqualTo(1);
     assertThat(r.out()).isEmpty();
     assertThat(r.err()).startsWith("error: UNAVAILABLE: ").contains("Connection refused");
+  }
+
+  @Test
+  void get_noAnswerWithinTheTimeout_failsWithDeadlineExceededNamingTheTimeout() {
+    try (FaultyFront front = FaultyFront.start(node)) {
+      front.arm(CounterServiceGrpc.getGetMethod(), FaultyFront.Fault.DROP_RESPONSE, Integer.MAX_VALUE);
+
+      Cli.Result r = Cli.run("get", "get:a", "--target", front.endpoint(), "--timeout", "300ms");
+
+      assertThat(r.exitCode()).isEqualTo(1);
+      assertThat(r.out()).isEmpty();
+      assertThat(r.err().lines()).hasSize(1);
+      assertThat(r.err()).startsWith("error: DEADLINE_EXCEEDED: ")
+          .endsWith("(1 attempt, last on " + front.endpoint() + "); no answer within 300ms (--timeout)\n");
+    }
+  }
+
+  @Test
+  void errorLines_withLineBreaksFromTheServer_areJoinedIntoOne() {
+    assertThat(ClientCommand.oneLine("error: UNIMPLEMENTED: HTTP status code 404\r\n  missing content-type\ntrailers: x\n"))
+        .isEqualTo("error: UNIMPLEMENTED: HTTP status code 404; missing content-type; trailers: x");
   }
 
   @Test

@@ -43,9 +43,9 @@ import picocli.CommandLine.Parameters;
         ""},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
-        "0:stopped (Ctrl-C exits with 130, as usual for SIGINT)",
         "1:the node refused the watch, or no node answered for --timeout; stderr says why",
-        "2:usage error (a wrong flag, a missing argument)"},
+        "2:usage error (a wrong flag, a missing argument)",
+        "130:stopped with Ctrl-C (SIGINT)"},
     footerHeading = "%nExamples:%n",
     footer = {
         "  tally watch likes:post-1",

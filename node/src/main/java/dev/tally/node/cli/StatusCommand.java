@@ -50,8 +50,13 @@ public final class StatusCommand extends ClientCommand {
 
   @Override
   int run(TallyClient client, PrintWriter out, PrintWriter err) {
-    ClusterStatus status = client.clusterStatus(RequestOptions.defaults());
-    if (options.json) {
+    print(client.clusterStatus(RequestOptions.defaults()), options.json, out);
+    return ExitCodes.OK;
+  }
+
+  /** Prints {@code status} as the members table, or as one JSON object. */
+  static void print(ClusterStatus status, boolean json, PrintWriter out) {
+    if (json) {
       out.println(Json.object(json(status)));
     } else {
       out.println("cluster " + status.clusterId() + ", as seen by " + status.node()
@@ -73,7 +78,6 @@ public final class StatusCommand extends ClientCommand {
       out.println("* the node that answered");
     }
     out.flush();
-    return ExitCodes.OK;
   }
 
   private static Map<String, Object> json(ClusterStatus status) {

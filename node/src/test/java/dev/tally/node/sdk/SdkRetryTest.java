@@ -154,4 +154,19 @@ class SdkRetryTest {
     assertThat(retried.value()).isEqualTo(5);
     assertThat(direct.get("unknown").value()).isEqualTo(5);
   }
+
+  @Test
+  void noAnswerBeforeTheDeadline_isWriteOutcomeUnknownWithDeadlineExceededAndCountedOnce() {
+    front.arm(CounterServiceGrpc.getIncrementMethod(), Fault.DROP_RESPONSE, Integer.MAX_VALUE);
+
+    WriteOutcomeUnknownException e = catchThrowableOfType(WriteOutcomeUnknownException.class,
+        () -> client.increment("silent", 3, RequestOptions.deadline(Duration.ofSeconds(1))));
+
+    assertThat(e.code()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    assertThat(e.attempts()).isBetween(1, RetryPolicy.defaults().maxAttempts());
+    assertThat(e.requestId()).isPresent();
+    List<IncrementRequest> attempts = front.requests(CounterServiceGrpc.getIncrementMethod());
+    assertThat(attempts).extracting(IncrementRequest::getRequestId).containsOnly(e.requestId().get());
+    assertThat(direct.get("silent").value()).isEqualTo(3);
+  }
 }

@@ -112,7 +112,7 @@ class ReadCommandsTest {
 
   @Test
   void get_unreachableTarget_failsWithUnavailableAndExit1() {
-    Cli.Result r = Cli.run("get", "get:a", "--target", "127.0.0.1:" + TestNodes.freePort(), "--timeout", "300ms");
+    Cli.Result r = Cli.run("get", "get:a", "--target", "127.0.0.1:" + TestNodes.freePort(), "--timeout", "2s");
 
     assertThat(r.exitCode()).isEqualTo(1);
     assertThat(r.out()).isEmpty();
@@ -173,7 +173,7 @@ class ReadCommandsTest {
 
   @Test
   void status_unreachableTarget_failsWithExit1() {
-    Cli.Result r = Cli.run("status", "--target", "127.0.0.1:" + TestNodes.freePort(), "--timeout", "300ms");
+    Cli.Result r = Cli.run("status", "--target", "127.0.0.1:" + TestNodes.freePort(), "--timeout", "2s");
 
     assertThat(r.exitCode()).isEqualTo(1);
     assertThat(r.err()).startsWith("error: UNAVAILABLE: ");

@@ -88,7 +88,7 @@ class TargetResolverTest {
     CommandLine cl = new CommandLine(new GetCommand(new TargetResolver(Map.of(), dir)));
     CliErrors.install(cl);
 
-    Cli.Result r = Cli.run(cl, "likes", "--timeout", "200ms");
+    Cli.Result r = Cli.run(cl, "likes", "--timeout", "2s");
 
     assertThat(r.exitCode()).isEqualTo(1);
     assertThat(r.err()).startsWith("error: UNAVAILABLE: ")

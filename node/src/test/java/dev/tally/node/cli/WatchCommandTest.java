@@ -138,13 +138,13 @@ class WatchCommandTest {
   void watch_unreachableTarget_saysItIsWaitingThenGivesUpAfterTheTimeoutWithExit1() throws Exception {
     String nowhere = "127.0.0.1:" + TestNodes.freePort();
 
-    Cli.Result r = Cli.run("watch", "likes", "--target", nowhere, "--timeout", "2500ms");
+    Cli.Result r = Cli.run("watch", "likes", "--target", nowhere, "--timeout", "4s");
 
     assertThat(r.exitCode()).isEqualTo(1);
     assertThat(r.out()).isEmpty();
     assertThat(r.err().lines()).hasSize(2);
-    assertThat(r.err()).startsWith("watch: waiting for a node at " + nowhere + " (gives up after 2500ms)\n"
-        + "error: UNAVAILABLE: watch found no endpoint for PT2.5S");
+    assertThat(r.err()).startsWith("watch: waiting for a node at " + nowhere + " (gives up after 4s)\n"
+        + "error: UNAVAILABLE: watch found no endpoint for PT4S");
   }
 
   @Test

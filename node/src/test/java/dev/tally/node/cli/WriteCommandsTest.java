@@ -178,7 +178,7 @@ class WriteCommandsTest {
   void incr_unreachableTargetWithShortTimeout_failsWithUnavailableAndExit1() {
     String nowhere = "127.0.0.1:" + TestNodes.freePort();
 
-    Cli.Result r = Cli.run("incr", key, "--target", nowhere, "--timeout", "300ms");
+    Cli.Result r = Cli.run("incr", key, "--target", nowhere, "--timeout", "2s");
 
     assertThat(r.exitCode()).isEqualTo(1);
     assertThat(r.out()).isEmpty();

@@ -9,9 +9,11 @@ import picocli.CommandLine.Command;
 @Command(
     name = "decr",
     mixinStandardHelpOptions = true,
+    versionProvider = TallyCommand.Version.class,
     sortOptions = false,
     description = {
-        "Subtracts from a counter (values may go negative) and prints its new value.",
+        "Subtracts from a counter and prints its new value.",
+        "Values may go negative.",
         ""},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {

@@ -14,6 +14,7 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "get",
     mixinStandardHelpOptions = true,
+    versionProvider = TallyCommand.Version.class,
     sortOptions = false,
     description = {
         "Reads counters and prints each key with its value, in the order given.",

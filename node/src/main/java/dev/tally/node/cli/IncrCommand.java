@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "incr",
     mixinStandardHelpOptions = true,
+    versionProvider = TallyCommand.Version.class,
     sortOptions = false,
     description = {
         "Adds to a counter and prints its new value, once the write is durable.",

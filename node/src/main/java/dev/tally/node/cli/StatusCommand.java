@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "status",
     mixinStandardHelpOptions = true,
+    versionProvider = TallyCommand.Version.class,
     sortOptions = false,
     description = {
         "Shows the cluster's members as one node sees them.",

@@ -33,6 +33,7 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "watch",
     mixinStandardHelpOptions = true,
+    versionProvider = TallyCommand.Version.class,
     sortOptions = false,
     description = {
         "Prints the current value of each key, then every change, until Ctrl-C.",

@@ -43,6 +43,15 @@ class HelpTest {
     assertThat(r.out()).containsPattern(command.equals("watch") ? "\n  130 +stopped with Ctrl-C" : "\n  0 +success");
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"incr", "decr", "get", "watch", "status"})
+  void commandVersion_printsTheVersion(String command) {
+    Cli.Result r = Cli.run(command, "--version");
+
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.out()).startsWith("tally ");
+  }
+
   @Test
   void incrHelp_documentsTheExamplesOfTheBriefAndTheOutcomeUnknownExitCode() {
     Cli.Result r = Cli.run("incr", "--help");

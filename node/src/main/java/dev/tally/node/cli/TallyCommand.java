@@ -22,6 +22,11 @@ public final class TallyCommand implements Runnable {
   /** The subcommands, one per line: each supplies a picocli command object or a CommandLine. */
   static final List<Supplier<Object>> SUBCOMMANDS = List.of(
       NodeCommand::commandLine,
+      IncrCommand::new,
+      DecrCommand::new,
+      GetCommand::new,
+      WatchCommand::new,
+      StatusCommand::new,
       dev.tally.node.bench.BenchCommand::new);
 
   @Spec
@@ -33,6 +38,7 @@ public final class TallyCommand implements Runnable {
     for (Supplier<Object> sub : SUBCOMMANDS) {
       root.addSubcommand(sub.get());
     }
+    CliErrors.install(root);
     return root;
   }
 

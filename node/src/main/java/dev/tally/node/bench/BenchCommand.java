@@ -1,6 +1,7 @@
 package dev.tally.node.bench;
 
 import dev.tally.api.v1.Consistency;
+import dev.tally.node.cli.TargetResolver;
 import dev.tally.node.config.Durations;
 import dev.tally.node.config.HostPort;
 import java.io.PrintWriter;
@@ -56,7 +57,7 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--target", paramLabel = "HOST:PORT[,...]",
       description = "Tally nodes to drive; calls spread over them. Default: the local cluster of 'tally up'"
-          + " ($TALLY_HOME/local/endpoints, TALLY_HOME defaulting to ~/.tally), else 127.0.0.1:7400.")
+          + " ($TALLY_HOME/local/endpoints, TALLY_HOME defaulting to ~/.tally), else 127.0.0.1:7400, as the client commands.")
   String target;
 
   @Option(names = "--redis", paramLabel = "HOST:PORT",
@@ -182,7 +183,7 @@ public final class BenchCommand implements Callable<Integer> {
     if (redis != null) {
       return new RedisTarget(parseEndpoints("--redis", redis).get(0), channels, parseRedisBatch(), settings.timeout());
     }
-    String targets = target != null ? target : DefaultTargets.resolve(System.getenv(), System.getProperty("user.home"));
+    String targets = target != null ? target : TargetResolver.system().resolve().target();
     return new TallyTarget(parseEndpoints("--target", targets), channels, parseConsistency(), requestIds,
         settings.timeout().toNanos(), settings.seed());
   }
@@ -276,7 +277,7 @@ public final class BenchCommand implements Callable<Integer> {
 
   private List<HostPort> parseEndpoints(String flag, String text) {
     try {
-      return DefaultTargets.parse(text);
+      return Endpoints.parse(text);
     } catch (IllegalArgumentException e) {
       throw usage(flag + ": " + e.getMessage());
     }

@@ -273,53 +273,81 @@ public final class Replica {
   public PreparedWrites prepare(List<LocalWrite> writes) {
     checkThread();
     long now = clock.currentTimeMillis();
-    Map<String, PnCounter> before = new LinkedHashMap<>();
-    Map<String, PnCounter> working = new HashMap<>();
-    List<WriteResult> results = new ArrayList<>(writes.size());
+    long self = config.replicaId();
+    int totalChanges = 0;
     for (LocalWrite write : writes) {
-      Map<String, PnCounter> staged = new HashMap<>();
-      WriteResult.Overflow overflow = null;
+      totalChanges += write.changes().size();
+    }
+    // One slot per key, looked up once per change; a write that overflows is undone from its log.
+    Map<String, Slot> slots = new HashMap<>(Math.max(16, (int) (Math.min(totalChanges, 1 << 20) / 0.75f) + 1));
+    List<Slot> firstTouched = new ArrayList<>();
+    List<WriteResult> results = new ArrayList<>(writes.size());
+    Slot[] touched = new Slot[16];
+    PnCounter[] undo = new PnCounter[16];
+    for (LocalWrite write : writes) {
       List<CounterChange> changes = write.changes();
-      for (int i = 0; i < changes.size(); i++) {
+      int n = changes.size();
+      if (touched.length < n) {
+        touched = new Slot[n];
+        undo = new PnCounter[n];
+      }
+      WriteResult.Overflow overflow = null;
+      int i = 0;
+      for (; i < n; i++) {
         CounterChange change = changes.get(i);
         String key = change.key();
-        PnCounter current = staged.get(key);
-        if (current == null) {
-          current = working.get(key);
-        }
-        if (current == null) {
-          current = latest(key);
-          before.put(key, current);
-          working.put(key, current);
+        Slot slot = slots.get(key);
+        if (slot == null) {
+          slot = new Slot(key, latest(key));
+          slots.put(key, slot);
+          firstTouched.add(slot);
         }
         try {
-          staged.put(key, current.add(config.replicaId(), change.amount(), now, !change.decrement()));
+          PnCounter next = slot.current.add(self, change.amount(), now, !change.decrement());
+          touched[i] = slot;
+          undo[i] = slot.current;
+          slot.current = next;
         } catch (CounterOverflowException e) {
           overflow = new WriteResult.Overflow(i, e.getMessage());
           break;
         }
       }
       if (overflow != null) {
+        // Newest first, so every key goes back to the state this write found.
+        for (int j = i - 1; j >= 0; j--) {
+          touched[j].current = undo[j];
+        }
         results.add(overflow);
         continue;
       }
-      working.putAll(staged);
-      List<KeyState> states = new ArrayList<>(changes.size());
-      for (CounterChange change : changes) {
-        states.add(new KeyState(change.key(), working.get(change.key())));
+      KeyState[] states = new KeyState[n];
+      for (int j = 0; j < n; j++) {
+        states[j] = new KeyState(touched[j].key, touched[j].current);
       }
-      results.add(new WriteResult.Applied(states));
+      results.add(new WriteResult.Applied(List.of(states)));
     }
-    List<KeyState> beforeStates = new ArrayList<>();
-    List<KeyState> afterStates = new ArrayList<>();
-    for (Map.Entry<String, PnCounter> e : before.entrySet()) {
-      PnCounter after = working.get(e.getKey());
-      if (after != e.getValue()) {
-        beforeStates.add(new KeyState(e.getKey(), e.getValue()));
-        afterStates.add(new KeyState(e.getKey(), after));
+    List<KeyState> beforeStates = new ArrayList<>(firstTouched.size());
+    List<KeyState> afterStates = new ArrayList<>(firstTouched.size());
+    for (Slot slot : firstTouched) {
+      if (slot.current != slot.before) {
+        beforeStates.add(new KeyState(slot.key, slot.before));
+        afterStates.add(new KeyState(slot.key, slot.current));
       }
     }
     return new PreparedWrites(results, beforeStates, afterStates);
+  }
+
+  /** A key's state during one {@link #prepare}: where the group found it and where it is now. */
+  private static final class Slot {
+    final String key;
+    final PnCounter before;
+    PnCounter current;
+
+    Slot(String key, PnCounter before) {
+      this.key = key;
+      this.before = before;
+      this.current = before;
+    }
   }
 
   /**

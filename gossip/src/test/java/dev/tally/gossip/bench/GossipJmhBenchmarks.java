@@ -18,6 +18,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * <pre>
  *   mvn -B -pl gossip -am test -Dtest=GossipJmhBenchmarks -Dsurefire.failIfNoSpecifiedTests=false -Djmh=PnCounter \
  *       [-Djmh.forks=1] [-Djmh.warmups=2] [-Djmh.iterations=3] [-Djmh.time=1s] [-Djmh.params=replicas=3]
+ *       [-Djmh.jvmArgs=-XX:StartFlightRecording=filename=/tmp/jmh.jfr]
  * </pre>
  *
  * The defaults are short (1 fork, 2 warm-up and 3 measured iterations of 1 s) because the machine
@@ -49,6 +50,10 @@ public class GossipJmhBenchmarks {
         .output(outDir.resolve(name + ".log").toString())
         .result(outDir.resolve(name + ".json").toString())
         .resultFormat(ResultFormatType.JSON);
+    String jvmArgs = System.getProperty("jmh.jvmArgs", "").strip();
+    if (!jvmArgs.isEmpty()) {
+      options.jvmArgsAppend(jvmArgs.split("\\s+"));
+    }
     String params = System.getProperty("jmh.params", "");
     for (String p : params.split(";")) {
       int eq = p.indexOf('=');

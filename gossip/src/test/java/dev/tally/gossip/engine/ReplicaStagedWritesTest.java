@@ -294,4 +294,24 @@ class ReplicaStagedWritesTest {
     assertThat(store.get("k").p(PEER)).isZero();
     assertTreeMatchesStore();
   }
+
+  @Test
+  void prepare_writeThatOverflowsPartWay_isUndoneWholeAndTheNextWriteBuildsOnWhatWasThere() {
+    PreparedWrites seed = stageIncrements(Long.MAX_VALUE, "big");
+    store.landAll();
+    time.runAs("a", () -> replica.durable(seed));
+    PreparedWrites[] out = new PreparedWrites[1];
+
+    time.runAs("a", () -> out[0] = replica.prepare(List.of(
+        new LocalWrite(List.of(CounterChange.increment("a", 1), CounterChange.increment("a", 1),
+            CounterChange.increment("big", 1))),
+        LocalWrite.of(CounterChange.increment("a", 5)))));
+
+    PreparedWrites p = out[0];
+    assertThat(p.results().get(0)).isInstanceOf(WriteResult.Overflow.class);
+    assertThat(((WriteResult.Overflow) p.results().get(0)).changeIndex()).isEqualTo(2);
+    assertThat(appliedValue(p, 1)).as("built on the state before the undone write").isEqualTo(5);
+    assertThat(p.after()).extracting(KeyState::key).containsExactly("a");
+    assertThat(p.before()).extracting(ks -> ks.state().value()).containsExactly(0L);
+  }
 }

@@ -35,7 +35,7 @@ import java.util.stream.Stream;
 /**
  * Real TallyNodes in this JVM, on loopback ports fixed at creation (so a restarted node comes back
  * at the same addresses), each with its own data dir under {@code root}, every node listing every
- * other as a seed, and a {@link PartitionFault} on every node's peer transport. Timers are short so
+ * other as a seed (unless the spec sets {@code seeds}), and a {@link PartitionFault} on every node's peer transport. Timers are short so
  * that tests stay fast (gossip 20 ms, anti-entropy 300 ms, heartbeat 100 ms, failure timeout 1.5 s,
  * quorum timeout 1 s, peer timeout 500 ms); a spec can override any setting.
  *
@@ -164,7 +164,7 @@ public final class InProcessCluster implements AutoCloseable {
     flags.put("data-dir", s.dir().toString());
     flags.put("port", Integer.toString(s.port()));
     flags.put("peer-port", Integer.toString(s.peerPort()));
-    flags.put("seeds", slots.values().stream().map(o -> "127.0.0.1:" + o.peerPort()).collect(Collectors.joining(",")));
+    flags.putIfAbsent("seeds", slots.values().stream().map(o -> "127.0.0.1:" + o.peerPort()).collect(Collectors.joining(",")));
     return ConfigLoader.load(flags, Map.of()).config();
   }
 

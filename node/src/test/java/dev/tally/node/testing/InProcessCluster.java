@@ -49,6 +49,7 @@ public final class InProcessCluster implements AutoCloseable {
     private final Map<String, String> nodes = new LinkedHashMap<>();
     private final Map<String, String> settings = new LinkedHashMap<>();
     private UnaryOperator<ReplicaConfig> tuning = UnaryOperator.identity();
+    private boolean metrics;
 
     public Spec() {
       settings.put("gossip-interval", "20ms");
@@ -81,13 +82,19 @@ public final class InProcessCluster implements AutoCloseable {
       return this;
     }
 
+    /** Serves /metrics on a free port per node ({@link TallyNode#metricsPort}). */
+    public Spec withMetrics() {
+      this.metrics = true;
+      return this;
+    }
+
     public Spec tuning(UnaryOperator<ReplicaConfig> t) {
       this.tuning = t;
       return this;
     }
   }
 
-  private record Slot(String name, String dc, Path dir, int port, int peerPort) {}
+  private record Slot(String name, String dc, Path dir, int port, int peerPort, int metricsPort) {}
 
   private final Path root;
   private final Spec spec;
@@ -110,7 +117,11 @@ public final class InProcessCluster implements AutoCloseable {
       } while (!used.add(port) || used.contains(peer) || used.contains(peer + 1) || peer == port || peer + 1 == port);
       used.add(peer);
       used.add(peer + 1);
-      slots.put(e.getKey(), new Slot(e.getKey(), e.getValue(), root.resolve(e.getKey()), port, peer));
+      int metrics = 0;
+      while (spec.metrics && (metrics == 0 || !used.add(metrics))) {
+        metrics = TestNodes.freePort();
+      }
+      slots.put(e.getKey(), new Slot(e.getKey(), e.getValue(), root.resolve(e.getKey()), port, peer, metrics));
     }
   }
 
@@ -164,6 +175,9 @@ public final class InProcessCluster implements AutoCloseable {
     flags.put("data-dir", s.dir().toString());
     flags.put("port", Integer.toString(s.port()));
     flags.put("peer-port", Integer.toString(s.peerPort()));
+    if (s.metricsPort() != 0) {
+      flags.put("metrics-port", Integer.toString(s.metricsPort()));
+    }
     flags.putIfAbsent("seeds", slots.values().stream().map(o -> "127.0.0.1:" + o.peerPort()).collect(Collectors.joining(",")));
     return ConfigLoader.load(flags, Map.of()).config();
   }

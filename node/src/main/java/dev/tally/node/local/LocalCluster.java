@@ -44,13 +44,20 @@ public final class LocalCluster {
 
   private final LocalLayout layout;
   private final Consumer<String> report;
+  private final List<String> nodeArgs;
   private final Map<String, Process> processes = new LinkedHashMap<>();
   private volatile boolean stopping;
 
   /** @param report where a child's unexpected exit is told (stderr) */
   public LocalCluster(LocalLayout layout, Consumer<String> report) {
+    this(layout, report, List.of());
+  }
+
+  /** @param nodeArgs more {@code tally node} flags for every node, e.g. {@code --durability async} */
+  public LocalCluster(LocalLayout layout, Consumer<String> report, List<String> nodeArgs) {
     this.layout = Objects.requireNonNull(layout, "layout");
     this.report = Objects.requireNonNull(report, "report");
+    this.nodeArgs = List.copyOf(nodeArgs);
   }
 
   public LocalLayout layout() {
@@ -143,6 +150,7 @@ public final class LocalCluster {
           "--port", Integer.toString(n.clientPort()), "--peer-port", Integer.toString(n.peerPort()),
           "--metrics-port", Integer.toString(n.metricsPort()), "--data-dir", n.dataDir().toString(),
           "--seeds", seeds));
+      cmd.addAll(nodeArgs);
       try {
         Files.createDirectories(n.home());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)

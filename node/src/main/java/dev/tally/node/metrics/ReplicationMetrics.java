@@ -29,9 +29,9 @@ import java.util.function.ToDoubleFunction;
  *       (bytes);
  *   <li>how far behind each peer is: {@code tally.replication.lag} (gauge, ms: age of the oldest
  *       change the peer has not acknowledged), {@code tally.replication.pending.keys},
- *       {@code tally.replication.needs.repair} (0/1), and {@code tally.replication.delay} (timer
- *       with p50/p90/p99 and a histogram: per key, from its durable commit here to the peer's
- *       durable ack; quantiles p50/p90/p99/p99.9 over the last ~2 minutes);
+ *       {@code tally.replication.needs.repair} (0/1), and {@code tally.replication.delay} (per
+ *       key, from its durable commit here to the peer's durable ack: a histogram) with
+ *       {@code tally.replication.delay.recent} (the same as p50/p90/p99/p99.9 of the last ~2 minutes);
  *   <li>anti-entropy: {@code tally.antientropy.rounds} (outcome completed/failed),
  *       {@code tally.antientropy.repaired} (side here/there), {@code tally.antientropy.round.duration},
  *       {@code tally.antientropy.served};
@@ -54,7 +54,7 @@ public final class ReplicationMetrics implements ReplicationObserver {
   /** One peer's meters, created when the peer first shows up. */
   private record PeerMeters(Counter deltasSent, Counter statesSent, Counter bytesSent, Counter deltasReceived,
       Counter statesReceived, Counter statesApplied, Counter bytesReceived, Counter acked, Counter failed,
-      Counter repairNeeded, Counter keysDropped, Timer delay) {}
+      Counter repairNeeded, Counter keysDropped, Timer delay, Timer delayRecent) {}
 
   public ReplicationMetrics(MeterRegistry registry) {
     this.registry = Objects.requireNonNull(registry, "registry");
@@ -94,9 +94,10 @@ public final class ReplicationMetrics implements ReplicationObserver {
 
   @Override
   public void deltaDelays(String peer, long[] commitToAckNanos) {
-    Timer delay = meters(peer).delay();
+    PeerMeters m = meters(peer);
     for (long nanos : commitToAckNanos) {
-      delay.record(nanos, TimeUnit.NANOSECONDS);
+      m.delay().record(nanos, TimeUnit.NANOSECONDS);
+      m.delayRecent().record(nanos, TimeUnit.NANOSECONDS);
     }
   }
 
@@ -191,12 +192,20 @@ public final class ReplicationMetrics implements ReplicationObserver {
         peerCounter("tally.replication.deltas.failed", null, "Delta pushes to the peer that failed or timed out (their keys are retried)", peer),
         peerCounter("tally.replication.repair.needed", null, "Times the peer fell past the delta buffer limit and was left to anti-entropy", peer),
         peerCounter("tally.replication.keys.dropped", null, "Pending keys dropped from the peer's delta buffer (anti-entropy repairs them)", peer),
+        // The same samples twice: a cumulative histogram (buckets aggregate across nodes and give
+        // exact quantiles over any window from two scrapes), and client-side quantiles of the last
+        // ~2 minutes that a person or a benchmark reads straight off /metrics. Prometheus shows
+        // only one of the two per meter, hence two meters.
         Timer.builder("tally.replication.delay")
             .description("Per key of an acknowledged delta push: time from the change's durable commit on this node to the peer's durable ack")
             .tag(PEER, peer)
-            // Client-side quantiles (a Prometheus summary, over a sliding window of about 2 minutes)
-            // so a benchmark or a dashboard reads p50/p99 straight off /metrics. Prometheus drops
-            // them when a histogram is also published, so there is none.
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofMillis(1))
+            .maximumExpectedValue(Duration.ofMinutes(1))
+            .register(registry),
+        Timer.builder("tally.replication.delay.recent")
+            .description("tally_replication_delay_seconds as quantiles over the last ~2 minutes")
+            .tag(PEER, peer)
             .publishPercentiles(0.5, 0.9, 0.99, 0.999)
             .percentilePrecision(2)
             .register(registry));

@@ -27,6 +27,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -46,16 +47,18 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <pre>
  *   mvn -B -pl node -am test -Dtest=ReplicationMeasurement -Dsurefire.failIfNoSpecifiedTests=false -Dtally.measure=true \
- *       [-Dtally.measure.rate=3000] [-Dtally.measure.seconds=30] [-Dtally.measure.keys=100000] [-Dtally.measure.only=lag|converge]
+ *       [-Dtally.measure.rate=3000] [-Dtally.measure.seconds=30] [-Dtally.measure.warmup=10] \
+ *       [-Dtally.measure.durability=sync|async] [-Dtally.measure.keys=100000] [-Dtally.measure.only=lag|converge]
  * </pre>
  *
  * <ol>
  *   <li><b>Replication lag under a steady write load</b>: a 3-node cluster of node processes on
- *       loopback (as {@code tally up} starts it: durability sync, gossip 50 ms, every default), an
+ *       loopback (as {@code tally up} starts it: durability sync unless asked, gossip 50 ms, every default), an
  *       open-loop load of {@code rate} increments/s over 10,000 keys spread over the three nodes
- *       for {@code seconds}, then p50/p99 of {@code tally_replication_delay_seconds} (per key: from
- *       its durable commit on the writing node to the peer's durable ack) from every node's
- *       /metrics, per link.
+ *       for {@code warmup} and then {@code seconds} more; p50/p99 of the
+ *       {@code tally_replication_delay_seconds} histogram (per key: from its durable commit on the
+ *       writing node to the peer's durable ack) over the measured seconds only (the difference of
+ *       two scrapes of every node's /metrics), per link and over all links.
  *   <li><b>Convergence after a partition across which {@code keys} keys diverged</b>: three
  *       in-process nodes (production settings, the transport fault hook), n3 cut off, that many
  *       distinct keys written on n1 (IncrementMany of 1000), the link healed, and the time until
@@ -69,10 +72,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @EnabledIfSystemProperty(named = "tally.measure", matches = "true")
 class ReplicationMeasurement {
-  private static final Pattern QUANTILE = Pattern.compile(
-      "tally_replication_delay_seconds\\{[^}]*node=\"(n\\d)\"[^}]*peer=\"(n\\d)\"[^}]*quantile=\"([0-9.]+)\"[^}]*} ([0-9.eE+-]+)");
-  private static final Pattern COUNT = Pattern.compile(
-      "tally_replication_delay_seconds_count\\{[^}]*node=\"(n\\d)\"[^}]*peer=\"(n\\d)\"[^}]*} ([0-9.eE+-]+)");
+  private static final Pattern BUCKET = Pattern.compile(
+      "tally_replication_delay_seconds_bucket\\{[^}]*node=\"(n\\d)\"[^}]*peer=\"(n\\d)\"[^}]*le=\"([^\"]+)\"[^}]*} ([0-9.eE+-]+)");
 
   @TempDir
   Path tmp;
@@ -86,8 +87,11 @@ class ReplicationMeasurement {
     }
     int rate = Integer.getInteger("tally.measure.rate", 3000);
     int seconds = Integer.getInteger("tally.measure.seconds", 30);
+    int warmup = Integer.getInteger("tally.measure.warmup", 10);
+    String durability = System.getProperty("tally.measure.durability", "sync");
     int base = 20_000 + 10 * new SplittableRandom().nextInt(3_000);
-    LocalCluster cluster = new LocalCluster(new LocalLayout(3, 1, tmp.resolve("cluster"), base), System.err::println);
+    LocalCluster cluster = new LocalCluster(new LocalLayout(3, 1, tmp.resolve("cluster"), base), System.err::println,
+        List.of("--durability", durability));
     cluster.prepare(false);
     cluster.checkPortsFree();
     cluster.launch();
@@ -97,36 +101,24 @@ class ReplicationMeasurement {
       for (LocalLayout.Node n : cluster.layout().all()) {
         channels.add(TestNodes.channel(n.clientPort()));
       }
+      openLoop(channels, rate, warmup);
+      Map<String, TreeMap<Double, Double>> before = buckets(cluster);
       long[] result = openLoop(channels, rate, seconds);
+      Map<String, TreeMap<Double, Double>> after = buckets(cluster);
+
       StringBuilder report = new StringBuilder(String.format(
-          "replication delay, 3 node processes on loopback, durability sync, %d increments/s open loop over 10,000 keys for %d s"
-              + " (%d acked, %d failed, load average %.2f):",
-          rate, seconds, result[0], result[1], ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()));
-      double worstP50 = 0;
-      double worstP99 = 0;
-      for (LocalLayout.Node n : cluster.layout().all()) {
-        String metrics = scrape(n.metricsPort());
-        Map<String, Map<String, Double>> byPeer = new LinkedHashMap<>();
-        Matcher m = QUANTILE.matcher(metrics);
-        while (m.find()) {
-          byPeer.computeIfAbsent(m.group(2), k -> new LinkedHashMap<>()).put(m.group(3), Double.parseDouble(m.group(4)) * 1000);
-        }
-        Matcher c = COUNT.matcher(metrics);
-        Map<String, Long> counts = new LinkedHashMap<>();
-        while (c.find()) {
-          counts.put(c.group(2), (long) Double.parseDouble(c.group(3)));
-        }
-        for (Map.Entry<String, Map<String, Double>> e : byPeer.entrySet()) {
-          double p50 = e.getValue().getOrDefault("0.5", Double.NaN);
-          double p99 = e.getValue().getOrDefault("0.99", Double.NaN);
-          worstP50 = Math.max(worstP50, p50);
-          worstP99 = Math.max(worstP99, p99);
-          report.append(String.format("%n    %s -> %s: p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  p99.9 %.1f ms  (%d keys acked)",
-              n.name(), e.getKey(), p50, e.getValue().getOrDefault("0.9", Double.NaN), p99,
-              e.getValue().getOrDefault("0.999", Double.NaN), counts.getOrDefault(e.getKey(), 0L)));
-        }
+          "replication delay, 3 node processes on loopback, durability %s, %d increments/s open loop over 10,000 keys,"
+              + " %d s measured after %d s of warm-up (%d acked, %d failed, load average %.2f):",
+          durability, rate, seconds, warmup, result[0], result[1], ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()));
+      TreeMap<Double, Double> all = new TreeMap<>();
+      for (Map.Entry<String, TreeMap<Double, Double>> link : after.entrySet()) {
+        TreeMap<Double, Double> window = new TreeMap<>();
+        TreeMap<Double, Double> earlier = before.getOrDefault(link.getKey(), new TreeMap<>());
+        link.getValue().forEach((le, count) -> window.put(le, count - earlier.getOrDefault(le, 0.0)));
+        window.forEach((le, count) -> all.merge(le, count, Double::sum));
+        report.append(String.format("%n    %s: %s", link.getKey(), quantiles(window)));
       }
-      report.append(String.format("%n    worst link: p50 %.1f ms, p99 %.1f ms", worstP50, worstP99));
+      report.append(String.format("%n    all links: %s", quantiles(all)));
       record(report.toString());
     } finally {
       for (ManagedChannel ch : channels) {
@@ -134,6 +126,47 @@ class ReplicationMeasurement {
       }
       cluster.stop(Duration.ofSeconds(30));
     }
+  }
+
+  /** Cumulative delay bucket counts of every link ("n1 -> n2"), by upper bound in seconds. */
+  private static Map<String, TreeMap<Double, Double>> buckets(LocalCluster cluster) throws IOException, InterruptedException {
+    Map<String, TreeMap<Double, Double>> out = new TreeMap<>();
+    for (LocalLayout.Node n : cluster.layout().all()) {
+      Matcher m = BUCKET.matcher(scrape(n.metricsPort()));
+      while (m.find()) {
+        double le = m.group(3).equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(m.group(3));
+        out.computeIfAbsent(m.group(1) + " -> " + m.group(2), k -> new TreeMap<>()).put(le, Double.parseDouble(m.group(4)));
+      }
+    }
+    return out;
+  }
+
+  /** p50/p90/p99/p99.9 of a cumulative histogram, interpolating inside a bucket as Prometheus does. */
+  private static String quantiles(TreeMap<Double, Double> cumulative) {
+    double total = cumulative.isEmpty() ? 0 : cumulative.lastEntry().getValue();
+    if (total <= 0) {
+      return "no samples";
+    }
+    StringBuilder sb = new StringBuilder();
+    for (double q : new double[] {0.5, 0.9, 0.99, 0.999}) {
+      double target = q * total;
+      double lower = 0;
+      double below = 0;
+      double value = Double.NaN;
+      for (Map.Entry<Double, Double> b : cumulative.entrySet()) {
+        if (b.getValue() >= target) {
+          double upper = b.getKey().isInfinite() ? lower : b.getKey();
+          double inBucket = b.getValue() - below;
+          value = inBucket <= 0 ? upper : lower + (upper - lower) * (target - below) / inBucket;
+          break;
+        }
+        lower = b.getKey();
+        below = b.getValue();
+      }
+      sb.append(String.format("p%s %.1f ms  ", q * 100 % 1 == 0 ? String.valueOf((int) (q * 100)) : String.valueOf(q * 100),
+          value * 1000));
+    }
+    return sb.append(String.format("(%,d keys)", (long) total)).toString();
   }
 
   @Test

@@ -61,8 +61,9 @@ class ReplicationMetricsTest {
     assertThat(value(n1, "tally_replication_delta_states_sent_total\\{[^}]*peer=\"n3\"[^}]*}")).isGreaterThanOrEqualTo(5);
     assertThat(value(n1, "tally_replication_delta_sent_bytes_total\\{[^}]*peer=\"n3\"[^}]*}")).isPositive();
     assertThat(value(n1, "tally_replication_delay_seconds_count\\{[^}]*peer=\"n2\"[^}]*}")).isGreaterThanOrEqualTo(5);
-    assertThat(value(n1, "tally_replication_delay_seconds\\{[^}]*peer=\"n2\"[^}]*quantile=\"0.99\"[^}]*}")).isPositive();
-    assertThat(value(n1, "tally_replication_delay_seconds\\{[^}]*peer=\"n3\"[^}]*quantile=\"0.5\"[^}]*}")).isPositive();
+    assertThat(n1).containsPattern("tally_replication_delay_seconds_bucket\\{[^}]*peer=\"n2\"[^}]*le=\"");
+    assertThat(value(n1, "tally_replication_delay_recent_seconds\\{[^}]*peer=\"n2\"[^}]*quantile=\"0.99\"[^}]*}")).isPositive();
+    assertThat(value(n1, "tally_replication_delay_recent_seconds\\{[^}]*peer=\"n3\"[^}]*quantile=\"0.5\"[^}]*}")).isPositive();
     assertThat(value(n1, "tally_replication_lag_milliseconds\\{[^}]*peer=\"n3\"[^}]*}")).isGreaterThanOrEqualTo(0);
     assertThat(value(n1, "tally_replication_pending_keys\\{[^}]*peer=\"n3\"[^}]*}")).isGreaterThanOrEqualTo(0);
     assertThat(value(n1, "tally_replication_needs_repair\\{[^}]*peer=\"n3\"[^}]*}")).isZero();

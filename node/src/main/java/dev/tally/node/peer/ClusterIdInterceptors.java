@@ -12,6 +12,8 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +49,7 @@ public final class ClusterIdInterceptors {
   /** Refuses calls whose {@code tally-cluster-id} is missing or differs from {@code clusterId}. */
   public static ServerInterceptor server(String clusterId) {
     Objects.requireNonNull(clusterId, "clusterId");
+    Set<String> warned = ConcurrentHashMap.newKeySet();
     return new ServerInterceptor() {
       @Override
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
@@ -58,7 +61,12 @@ public final class ClusterIdInterceptors {
               ? "peer call without the tally-cluster-id header refused: this node belongs to cluster '" + clusterId + "'"
               : "peer call from cluster '" + theirs + "' refused: this node belongs to cluster '" + clusterId
                   + "'; nodes of different clusters never exchange data";
-          log.warn("{} (caller: node '{}', method {})", message, from, call.getMethodDescriptor().getFullMethodName());
+          // Once per caller at WARN: a misconfigured node keeps calling, and the log must stay readable.
+          if (warned.size() < 1000 && warned.add(theirs + "|" + from)) {
+            log.warn("{} (caller: node '{}', method {})", message, from, call.getMethodDescriptor().getFullMethodName());
+          } else {
+            log.debug("{} (caller: node '{}')", message, from);
+          }
           call.close(Status.FAILED_PRECONDITION.withDescription(message), new Metadata());
           return new ServerCall.Listener<>() {};
         }

@@ -122,21 +122,21 @@ class ErrorMappingTest {
     List<String> tooMany = new ArrayList<>(Collections.nCopies(1001, "k"));
     List<CounterChange> tooManyChanges = new ArrayList<>(Collections.nCopies(1001, CounterChange.increment("k")));
     return Stream.of(
-        Arguments.of("empty key", (Runnable) () -> CLIENT.get().increment(""), "key must be 1..4096 bytes of UTF-8, got 0"),
-        Arguments.of("long key", (Runnable) () -> CLIENT.get().get(tooLong), "key must be 1..4096 bytes of UTF-8, got 4097"),
-        Arguments.of("multibyte key", (Runnable) () -> CLIENT.get().get("é".repeat(2049)), "key must be 1..4096 bytes of UTF-8, got 4098"),
+        Arguments.of("empty key", (Runnable) () -> CLIENT.get().increment(""), "key is empty; a key is 1..4096 bytes of UTF-8"),
+        Arguments.of("long key", (Runnable) () -> CLIENT.get().get(tooLong), "key is 4097 bytes; the limit is 4096 bytes of UTF-8"),
+        Arguments.of("multibyte key", (Runnable) () -> CLIENT.get().get("é".repeat(2049)), "key is 4098 bytes; the limit is 4096 bytes of UTF-8"),
         Arguments.of("lone surrogate", (Runnable) () -> CLIENT.get().increment("ab\uD800c"), "key is not valid UTF-8: unpaired surrogate at index 2"),
-        Arguments.of("amount 0", (Runnable) () -> CLIENT.get().increment("k", 0), "amount must be >= 1, got 0"),
-        Arguments.of("negative decrement", (Runnable) () -> CLIENT.get().decrement("k", -3), "amount must be >= 1, got -3"),
-        Arguments.of("empty getMany", (Runnable) () -> CLIENT.get().getMany(List.of()), "keys must hold 1..1000 entries, got 0"),
-        Arguments.of("getMany 1001", (Runnable) () -> CLIENT.get().getMany(tooMany), "keys must hold 1..1000 entries, got 1001"),
-        Arguments.of("getMany bad key", (Runnable) () -> CLIENT.get().getMany(List.of("a", "")), "keys[1] must be 1..4096 bytes of UTF-8, got 0"),
-        Arguments.of("empty incrementMany", (Runnable) () -> CLIENT.get().incrementMany(List.of()), "items must hold 1..1000 entries, got 0"),
-        Arguments.of("incrementMany 1001", (Runnable) () -> CLIENT.get().incrementMany(tooManyChanges), "items must hold 1..1000 entries, got 1001"),
-        Arguments.of("item amount 0", (Runnable) () -> CLIENT.get().incrementMany(List.of(CounterChange.increment("a"), new CounterChange("b", 0))), "items[1].amount must not be 0"),
-        Arguments.of("item bad key", (Runnable) () -> CLIENT.get().incrementMany(List.of(new CounterChange(tooLong, 1))), "items[0].key must be 1..4096 bytes of UTF-8, got 4097"),
-        Arguments.of("empty watch", (Runnable) () -> CLIENT.get().watch(List.of(), v -> {}), "keys must hold 1..1000 entries, got 0"),
-        Arguments.of("watch bad key", (Runnable) () -> CLIENT.get().watchPublisher(List.of("ok", tooLong)), "keys[1] must be 1..4096 bytes of UTF-8, got 4097"));
+        Arguments.of("amount 0", (Runnable) () -> CLIENT.get().increment("k", 0), "amount must be >= 1 when given (absent means 1), got 0"),
+        Arguments.of("negative decrement", (Runnable) () -> CLIENT.get().decrement("k", -3), "amount must be >= 1 when given (absent means 1), got -3"),
+        Arguments.of("empty getMany", (Runnable) () -> CLIENT.get().getMany(List.of()), "keys is empty; GetMany needs 1..1000 keys"),
+        Arguments.of("getMany 1001", (Runnable) () -> CLIENT.get().getMany(tooMany), "keys has 1001 entries; the limit is 1000"),
+        Arguments.of("getMany bad key", (Runnable) () -> CLIENT.get().getMany(List.of("a", "")), "keys[1] is empty; a key is 1..4096 bytes of UTF-8"),
+        Arguments.of("empty incrementMany", (Runnable) () -> CLIENT.get().incrementMany(List.of()), "items is empty; IncrementMany needs 1..1000 items"),
+        Arguments.of("incrementMany 1001", (Runnable) () -> CLIENT.get().incrementMany(tooManyChanges), "items has 1001 entries; the limit is 1000"),
+        Arguments.of("item amount 0", (Runnable) () -> CLIENT.get().incrementMany(List.of(CounterChange.increment("a"), new CounterChange("b", 0))), "items[1].amount must not be 0 (absent means +1; a negative amount decrements)"),
+        Arguments.of("item bad key", (Runnable) () -> CLIENT.get().incrementMany(List.of(new CounterChange(tooLong, 1))), "items[0].key is 4097 bytes; the limit is 4096 bytes of UTF-8"),
+        Arguments.of("empty watch", (Runnable) () -> CLIENT.get().watch(List.of(), v -> {}), "keys is empty; Watch needs 1..1000 keys"),
+        Arguments.of("watch bad key", (Runnable) () -> CLIENT.get().watchPublisher(List.of("ok", tooLong)), "keys[1] is 4097 bytes; the limit is 4096 bytes of UTF-8"));
   }
 
   private static final ThreadLocal<TallyClient> CLIENT = new ThreadLocal<>();

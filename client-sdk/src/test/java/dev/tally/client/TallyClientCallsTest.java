@@ -192,7 +192,7 @@ class TallyClientCallsTest {
     CompletableFuture<CounterValue> f = client.incrementAsync("", 1);
     assertThatThrownBy(f::get).isInstanceOf(ExecutionException.class)
         .cause().isInstanceOf(InvalidArgumentException.class)
-        .hasMessageContaining("key must be 1..4096 bytes of UTF-8, got 0");
+        .hasMessageContaining("key is empty; a key is 1..4096 bytes of UTF-8");
     assertThat(node.requests()).isEmpty();
   }
 

@@ -217,7 +217,7 @@ public final class DefaultTallyClient implements TallyClient {
   private CompletableFuture<List<CounterValue>> getManyInternal(List<String> keys, RequestOptions options) {
     Objects.requireNonNull(options, "options");
     checkOpen();
-    Validation.keys("keys", keys);
+    Validation.keys("keys", keys, "GetMany");
     GetManyRequest request = GetManyRequest.newBuilder()
         .addAllKeys(keys).setConsistency(consistency(options)).build();
     int expected = keys.size();
@@ -413,7 +413,7 @@ public final class DefaultTallyClient implements TallyClient {
     checkOpen();
     Objects.requireNonNull(keys, "keys");
     List<String> unique = new ArrayList<>(new LinkedHashSet<>(keys));
-    Validation.keys("keys", unique);
+    Validation.keys("keys", unique, "Watch");
     return List.copyOf(unique);
   }
 

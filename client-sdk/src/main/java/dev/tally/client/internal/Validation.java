@@ -8,8 +8,10 @@ import java.util.Objects;
 
 /**
  * The node's input limits, checked before anything is sent so that bad input costs no round trip
- * and, when writes are coalesced, cannot fail a neighbour's write. Messages name the field as the
- * node would ({@code key}, {@code keys[3]}, {@code items[2].amount}) and the limit.
+ * and, when writes are coalesced, cannot fail a neighbour's write. Messages are word for word the
+ * node's (RequestValidator in the node module; SdkErrorMappingTest there compares them against a
+ * real node), so a user sees the same text whichever side caught the mistake: they name the field
+ * ({@code key}, {@code keys[3]}, {@code items[2].amount}) and the limit.
  */
 final class Validation {
 
@@ -27,8 +29,11 @@ final class Validation {
     if (bytes < 0) {
       throw invalid(field + " is not valid UTF-8: unpaired surrogate at index " + (-1 - bytes));
     }
-    if (bytes == 0 || bytes > MAX_KEY_BYTES) {
-      throw invalid(field + " must be 1.." + MAX_KEY_BYTES + " bytes of UTF-8, got " + bytes);
+    if (bytes == 0) {
+      throw invalid(field + " is empty; a key is 1.." + MAX_KEY_BYTES + " bytes of UTF-8");
+    }
+    if (bytes > MAX_KEY_BYTES) {
+      throw invalid(field + " is " + bytes + " bytes; the limit is " + MAX_KEY_BYTES + " bytes of UTF-8");
     }
     return bytes;
   }
@@ -36,14 +41,14 @@ final class Validation {
   /** Checks the amount of an increment or decrement. */
   static void amount(long amount) {
     if (amount < 1) {
-      throw invalid("amount must be >= 1, got " + amount);
+      throw invalid("amount must be >= 1 when given (absent means 1), got " + amount);
     }
   }
 
-  /** Checks a batch of keys (GetMany, Watch). */
-  static void keys(String field, Collection<String> keys) {
+  /** Checks a batch of keys; {@code rpc} (GetMany, Watch) names the call in the message. */
+  static void keys(String field, Collection<String> keys, String rpc) {
     Objects.requireNonNull(keys, field);
-    batchSize(field, keys.size());
+    batchSize(field, keys.size(), rpc);
     int i = 0;
     for (String key : keys) {
       key(field + "[" + i + "]", key);
@@ -54,19 +59,22 @@ final class Validation {
   /** Checks the items of an IncrementMany. */
   static void changes(List<CounterChange> items) {
     Objects.requireNonNull(items, "items");
-    batchSize("items", items.size());
+    batchSize("items", items.size(), "IncrementMany");
     for (int i = 0; i < items.size(); i++) {
       CounterChange item = Objects.requireNonNull(items.get(i), "items[" + i + "]");
       key("items[" + i + "].key", item.key());
       if (item.amount() == 0) {
-        throw invalid("items[" + i + "].amount must not be 0");
+        throw invalid("items[" + i + "].amount must not be 0 (absent means +1; a negative amount decrements)");
       }
     }
   }
 
-  private static void batchSize(String field, int size) {
-    if (size < 1 || size > MAX_BATCH) {
-      throw invalid(field + " must hold 1.." + MAX_BATCH + " entries, got " + size);
+  private static void batchSize(String field, int size, String rpc) {
+    if (size == 0) {
+      throw invalid(field + " is empty; " + rpc + " needs 1.." + MAX_BATCH + " " + field);
+    }
+    if (size > MAX_BATCH) {
+      throw invalid(field + " has " + size + " entries; the limit is " + MAX_BATCH);
     }
   }
 

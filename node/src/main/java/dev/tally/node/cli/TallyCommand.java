@@ -22,7 +22,12 @@ public final class TallyCommand implements Runnable {
   /** The subcommands, one per line: each supplies a picocli command object or a CommandLine. */
   static final List<Supplier<Object>> SUBCOMMANDS = List.of(
       UpCommand::new,
-      NodeCommand::commandLine);
+      NodeCommand::commandLine,
+      IncrCommand::new,
+      DecrCommand::new,
+      GetCommand::new,
+      WatchCommand::new,
+      StatusCommand::new);
 
   @Spec
   CommandSpec spec;
@@ -33,6 +38,7 @@ public final class TallyCommand implements Runnable {
     for (Supplier<Object> sub : SUBCOMMANDS) {
       root.addSubcommand(sub.get());
     }
+    CliErrors.install(root);
     return root;
   }
 

@@ -1,0 +1,50 @@
+package dev.tally.node.cli;
+
+import dev.tally.client.CounterValue;
+import dev.tally.client.RequestOptions;
+import dev.tally.client.TallyClient;
+import picocli.CommandLine.Command;
+
+/** {@code tally decr KEY [AMOUNT]}. */
+@Command(
+    name = "decr",
+    mixinStandardHelpOptions = true,
+    versionProvider = TallyCommand.Version.class,
+    sortOptions = false,
+    description = {
+        "Subtracts from a counter and prints its new value.",
+        "Values may go negative.",
+        ""},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+        "0:success",
+        "1:the call failed; stderr says why",
+        "2:usage error (a wrong flag, a missing argument)",
+        "3:write outcome unknown: it may or may not have been applied; rerun with the "
+            + "--request-id printed on stderr to retry safely"},
+    footerHeading = "%nExamples:%n",
+    footer = {
+        "  tally decr stock:sku-7                   # -1, on the local cluster",
+        "  tally decr stock:sku-7 3 --target 10.0.0.5:7400",
+        "  tally decr stock:sku-7 3 --json"})
+public final class DecrCommand extends WriteCommand {
+
+  /** The command as {@code tally} runs it: the default target comes from the environment. */
+  public DecrCommand() {
+    this(TargetResolver.system());
+  }
+
+  DecrCommand(TargetResolver targets) {
+    super(targets);
+  }
+
+  @Override
+  CounterValue write(TallyClient client, String key, long amount, RequestOptions options) {
+    return client.decrement(key, amount, options);
+  }
+
+  @Override
+  String opposite() {
+    return "incr";
+  }
+}

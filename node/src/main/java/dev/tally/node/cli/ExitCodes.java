@@ -1,0 +1,21 @@
+package dev.tally.node.cli;
+
+/**
+ * Exit codes of the client commands ({@code incr}, {@code decr}, {@code get}, {@code watch},
+ * {@code status}); docs/cli.md and each command's help list them for users.
+ */
+final class ExitCodes {
+  /** The call succeeded (for {@code watch}: it was stopped). */
+  static final int OK = 0;
+  /** The call failed; stderr says why in one line (the node's message where there is one). */
+  static final int CALL_FAILED = 1;
+  /** The command line was wrong (picocli's code for invalid input). */
+  static final int USAGE = 2;
+  /**
+   * A write may or may not have been applied (its answer was lost or came too late); stderr gives
+   * the request id to retry it safely with {@code --request-id}.
+   */
+  static final int WRITE_OUTCOME_UNKNOWN = 3;
+
+  private ExitCodes() {}
+}

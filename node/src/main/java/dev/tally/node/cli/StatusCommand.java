@@ -1,0 +1,144 @@
+package dev.tally.node.cli;
+
+import dev.tally.client.ClusterMember;
+import dev.tally.client.ClusterStatus;
+import dev.tally.client.RequestOptions;
+import dev.tally.client.TallyClient;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import picocli.CommandLine.Command;
+
+/** {@code tally status}: the members table of ClusterStatus, as the answering node sees it. */
+@Command(
+    name = "status",
+    mixinStandardHelpOptions = true,
+    versionProvider = TallyCommand.Version.class,
+    sortOptions = false,
+    description = {
+        "Shows the cluster's members as one node sees them.",
+        "For each member: name, data center, liveness, replica id, client address, "
+            + "replication lag and keys pending (of the answering node's changes not yet "
+            + "acknowledged by it), and whether it needs repair (anti-entropy will bring it level).",
+        ""},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+        "0:success",
+        "1:the call failed; stderr says why",
+        "2:usage error (a wrong flag, a missing argument)"},
+    footerHeading = "%nExamples:%n",
+    footer = {
+        "  tally status",
+        "  tally status --target 10.0.0.5:7400",
+        "  tally status --json"})
+public final class StatusCommand extends ClientCommand {
+
+  private static final List<String> HEADER =
+      List.of("NAME", "DC", "STATE", "REPLICA ID", "CLIENT ADDRESS", "LAG", "PENDING", "NEEDS REPAIR");
+
+  /** The command as {@code tally} runs it: the default target comes from the environment. */
+  public StatusCommand() {
+    this(TargetResolver.system());
+  }
+
+  StatusCommand(TargetResolver targets) {
+    super(targets);
+  }
+
+  @Override
+  int run(TallyClient client, PrintWriter out, PrintWriter err) {
+    print(client.clusterStatus(RequestOptions.defaults()), options.json, out);
+    return ExitCodes.OK;
+  }
+
+  /** Prints {@code status} as the members table, or as one JSON object. */
+  static void print(ClusterStatus status, boolean json, PrintWriter out) {
+    if (json) {
+      out.println(Json.object(json(status)));
+    } else {
+      out.println("cluster " + status.clusterId() + ", as seen by " + status.node()
+          + " (" + status.members().size() + (status.members().size() == 1 ? " member)" : " members)"));
+      List<List<String>> rows = new ArrayList<>();
+      rows.add(HEADER);
+      for (ClusterMember m : status.members()) {
+        rows.add(List.of(
+            m.name() + (m.self() ? " *" : ""),
+            m.dc(),
+            m.state().name().toLowerCase(Locale.ROOT),
+            orDash(m.replicaId()),
+            orDash(m.clientAddress()),
+            lag(m.replicationLag()),
+            Long.toString(m.pendingKeys()),
+            m.needsRepair() ? "yes" : "no"));
+      }
+      printTable(out, rows);
+      out.println("* the node that answered");
+    }
+    out.flush();
+  }
+
+  private static Map<String, Object> json(ClusterStatus status) {
+    List<Object> members = new ArrayList<>();
+    for (ClusterMember m : status.members()) {
+      Map<String, Object> fields = new LinkedHashMap<>();
+      fields.put("name", m.name());
+      fields.put("dc", m.dc());
+      fields.put("state", m.state().name());
+      fields.put("replica_id", m.replicaId());
+      fields.put("client_address", m.clientAddress());
+      fields.put("peer_address", m.peerAddress());
+      fields.put("self", m.self());
+      fields.put("replication_lag_ms", m.replicationLag().toMillis());
+      fields.put("pending_keys", m.pendingKeys());
+      fields.put("needs_repair", m.needsRepair());
+      members.add(fields);
+    }
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("cluster_id", status.clusterId());
+    fields.put("node", status.node());
+    fields.put("members", members);
+    return fields;
+  }
+
+  /** Columns left-aligned, two spaces apart; the last column is not padded. */
+  static void printTable(PrintWriter out, List<List<String>> rows) {
+    int columns = rows.get(0).size();
+    int[] widths = new int[columns];
+    for (List<String> row : rows) {
+      for (int c = 0; c < columns; c++) {
+        widths[c] = Math.max(widths[c], row.get(c).length());
+      }
+    }
+    for (List<String> row : rows) {
+      StringBuilder sb = new StringBuilder();
+      for (int c = 0; c < columns; c++) {
+        String cell = row.get(c);
+        sb.append(cell);
+        if (c < columns - 1) {
+          sb.append(" ".repeat(widths[c] - cell.length() + 2));
+        }
+      }
+      out.println(sb);
+    }
+  }
+
+  /** {@code 0ms}, {@code 850ms}, {@code 12.3s}, {@code 4m05s}. */
+  static String lag(Duration lag) {
+    long ms = lag.toMillis();
+    if (ms < 1000) {
+      return ms + "ms";
+    }
+    if (ms < 60_000) {
+      return String.format(Locale.ROOT, "%.1fs", ms / 1000.0);
+    }
+    return String.format(Locale.ROOT, "%dm%02ds", ms / 60_000, (ms % 60_000) / 1000);
+  }
+
+  private static String orDash(String s) {
+    return s.isEmpty() ? "-" : s;
+  }
+}

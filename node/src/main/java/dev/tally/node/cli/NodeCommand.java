@@ -104,7 +104,7 @@ public final class NodeCommand implements Callable<Integer> {
       node.close();
     }, "tally-shutdown"));
     // A node of 'tally up' stops with it, even when it was killed and could not stop its nodes.
-    ParentWatch.install(() -> System.exit(0));
+    ParentWatch.install(() -> new Thread(() -> System.exit(0), "tally-parent-gone").start());
     node.awaitTermination();
     return 0;
   }

@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,9 +35,10 @@ import java.util.stream.Stream;
  * this one, one per {@link LocalLayout.Node}, each logging to its {@code node.log}. A child that
  * exits on its own is reported; the others carry on.
  *
- * <p>Threads: {@link #launch}, {@link #awaitReady} and {@link #stop} are called by one thread (the
- * command's, or a shutdown hook after it); {@code stopping} is volatile because the exit callbacks
- * of the processes run on other threads and read it.
+ * <p>Threads: {@link #launch} and {@link #awaitReady} run on the command's thread; {@link #stop}
+ * on it or on a shutdown hook, possibly while {@link #launch} still runs, so {@code processes} is
+ * a synchronized map read through copies, and {@code stopping} is volatile (the exit callbacks of
+ * the processes read it too, on other threads).
  */
 public final class LocalCluster {
   /** Written into the cluster's directory so a later run knows what it holds. */
@@ -45,7 +47,8 @@ public final class LocalCluster {
   private final LocalLayout layout;
   private final Consumer<String> report;
   private final List<String> nodeArgs;
-  private final Map<String, Process> processes = new LinkedHashMap<>();
+  /** Written by {@link #launch}, read by {@link #stop} (possibly from a shutdown hook meanwhile): synchronized. */
+  private final Map<String, Process> processes = Collections.synchronizedMap(new LinkedHashMap<>());
   private volatile boolean stopping;
 
   /** @param report where a child's unexpected exit is told (stderr) */
@@ -141,6 +144,9 @@ public final class LocalCluster {
     List<String> jvmArgs = childJvmArgs();
     String seeds = String.join(",", layout.seeds());
     for (LocalLayout.Node n : layout.all()) {
+      if (stopping) {
+        return; // stopped (Ctrl-C) while starting: start no more
+      }
       List<String> cmd = new ArrayList<>();
       cmd.add(java);
       cmd.addAll(jvmArgs);
@@ -171,13 +177,19 @@ public final class LocalCluster {
   /** The pid of each node process, by name. */
   public Map<String, Long> pids() {
     Map<String, Long> out = new LinkedHashMap<>();
-    processes.forEach((name, p) -> out.put(name, p.pid()));
+    snapshot().forEach((name, p) -> out.put(name, p.pid()));
     return out;
   }
 
   /** True while at least one node process runs. */
   public boolean anyAlive() {
-    return processes.values().stream().anyMatch(Process::isAlive);
+    return snapshot().values().stream().anyMatch(Process::isAlive);
+  }
+
+  private Map<String, Process> snapshot() {
+    synchronized (processes) {
+      return new LinkedHashMap<>(processes);
+    }
   }
 
   /**
@@ -196,7 +208,7 @@ public final class LocalCluster {
       String missing = "";
       while (System.nanoTime() < deadline) {
         for (LocalLayout.Node n : layout.all()) {
-          Process p = processes.get(n.name());
+          Process p = snapshot().get(n.name());
           if (p != null && !p.isAlive()) {
             throw new LocalClusterException("node " + n.name() + " exited with code " + p.exitValue()
                 + " while starting; the end of " + n.log() + ":\n" + tail(n.log(), 15));
@@ -245,11 +257,12 @@ public final class LocalCluster {
    */
   public void stop(Duration grace) {
     stopping = true;
-    for (Process p : processes.values()) {
+    Map<String, Process> all = snapshot();
+    for (Process p : all.values()) {
       p.destroy();
     }
     long deadline = System.nanoTime() + grace.toNanos();
-    for (Map.Entry<String, Process> e : processes.entrySet()) {
+    for (Map.Entry<String, Process> e : all.entrySet()) {
       try {
         long left = Math.max(0, deadline - System.nanoTime());
         if (!e.getValue().waitFor(left, TimeUnit.NANOSECONDS)) {

@@ -20,6 +20,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -203,7 +204,7 @@ public final class GrpcPeerTransport implements PeerTransport, AutoCloseable {
         .keepAliveTimeout(Math.max(timeout.toMillis(), 1000), TimeUnit.MILLISECONDS);
     // intercept() runs the last one given first: reverse, so the first of ours is outermost.
     List<ClientInterceptor> reversed = new ArrayList<>(interceptors);
-    java.util.Collections.reverse(reversed);
+    Collections.reverse(reversed);
     builder.intercept(reversed);
     ManagedChannel channel = builder.build();
     return new PeerChannel(address, channel, PeerServiceGrpc.newStub(channel));

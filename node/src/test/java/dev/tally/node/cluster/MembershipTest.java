@@ -163,4 +163,22 @@ class MembershipTest {
       }
     }
   }
+
+  @Test
+  void start_peerPortOrMembershipPortTaken_failsNamingIt() throws Exception {
+    int peer = TestNodes.freePeerPort();
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(peer + 1, 1, java.net.InetAddress.getLoopbackAddress())) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> TestNodes.start(tmp.resolve("a"), "peer-port", Integer.toString(peer)))
+          .isInstanceOf(dev.tally.node.NodeStartException.class)
+          .hasMessageContaining("cannot start membership on 127.0.0.1:" + (peer + 1) + " (peer-port + 1, TCP and UDP)");
+    }
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(peer, 1, java.net.InetAddress.getLoopbackAddress())) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> TestNodes.start(tmp.resolve("b"), "peer-port", Integer.toString(peer)))
+          .isInstanceOf(dev.tally.node.NodeStartException.class)
+          .hasMessageContaining("cannot serve the peer port on 127.0.0.1:" + peer);
+    }
+    try (TallyNode node = TestNodes.start(tmp.resolve("a"), "peer-port", Integer.toString(peer))) {
+      assertThat(node.isServing()).as("the failed starts released the data dir and ports").isTrue();
+    }
+  }
 }

@@ -31,6 +31,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -256,7 +257,7 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
     });
   }
 
-  private static <T> void respond(StreamObserver<T> responses, java.util.function.Supplier<T> answer) {
+  private static <T> void respond(StreamObserver<T> responses, Supplier<T> answer) {
     T value;
     try {
       value = answer.get();
@@ -279,7 +280,7 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
   }
 
   /** The status of a QUORUM write that is durable here but did not reach a majority. */
-  StatusRuntimeException quorumWriteFailure(Throwable error, WriteRequest write) {
+  private StatusRuntimeException quorumWriteFailure(Throwable error, WriteRequest write) {
     Throwable e = unwrap(error);
     String retry = write.hasRequestId()
         ? "retrying with the same request_id is safe"

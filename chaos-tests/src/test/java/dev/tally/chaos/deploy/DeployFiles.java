@@ -66,7 +66,7 @@ final class DeployFiles {
     }
 
     /** TALLY_* variables the node reads besides its keys (it rejects any other TALLY_* name). */
-    static final Set<String> NON_KEY_ENV = Set.of("TALLY_CONFIG", "TALLY_JAVA_OPTS", "TALLY_HOME", "TALLY_REQUIRE_DOCKER");
+    static final Set<String> NON_KEY_ENV = Set.of("TALLY_CONFIG", "TALLY_JAVA_OPTS", "TALLY_HOME", "TALLY_REPO", "TALLY_REQUIRE_DOCKER");
 
     /** The keys of the node's ConfigKey enum, read from its source when the node module has it. */
     static Set<String> nodeConfigKeysFromSource() {

@@ -43,7 +43,9 @@ class DeployManifestsTest {
         services.forEach((name, s) -> {
             Map<String, Object> svc = map(s);
             Map<String, Object> env = map(svc.get("environment"));
-            assertThat(env).as(name).containsEntry("TALLY_NAME", name).containsEntry("TALLY_HOST", name)
+            // Each node binds every interface of its container and advertises its name on the network.
+            assertThat(env).as(name).containsEntry("TALLY_NAME", name).containsEntry("TALLY_HOST", "0.0.0.0")
+                    .containsEntry("TALLY_ADVERTISE_HOST", name)
                     .containsEntry("TALLY_SEEDS", "n1:7401,n2:7401,n3:7401").containsKey("TALLY_CLUSTER_ID");
             assertThat(svc.get("hostname")).isEqualTo(name);
             assertThat(list(svc.get("volumes"))).containsExactly(name + "-data:/var/lib/tally");
@@ -82,6 +84,7 @@ class DeployManifestsTest {
         }
         assertThat(env.get("TALLY_NAME")).isEqualTo(Map.of("fieldRef", Map.of("fieldPath", "metadata.name")));
         assertThat(env.get("TALLY_HOST")).isEqualTo(Map.of("fieldRef", Map.of("fieldPath", "status.podIP")));
+        assertThat(env.get("TALLY_ADVERTISE_HOST")).isEqualTo(Map.of("fieldRef", Map.of("fieldPath", "status.podIP")));
         List<String> seeds = new ArrayList<>();
         for (int i = 0; i < replicas; i++) {
             seeds.add("tally-" + i + ".tally-peers:7401");

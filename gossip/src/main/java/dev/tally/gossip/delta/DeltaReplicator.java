@@ -216,8 +216,14 @@ public final class DeltaReplicator implements RepairTracker {
     flights.remove(peer);
     int states = flight.states();
     if (error == null) {
+      long[] delays = buffer.inFlightSinceNanos();
+      long now = clock.nanoTime();
+      for (int i = 0; i < delays.length; i++) {
+        delays[i] = Math.max(0, now - delays[i]);
+      }
       buffer.acked(clock.currentTimeMillis());
       observer.deltaAcked(peer, states, ack.getChanged());
+      observer.deltaDelays(peer, delays);
       if (buffer.pendingCount() >= maxDeltaKeys) {
         pushIfIdle(peer, buffer);
       }

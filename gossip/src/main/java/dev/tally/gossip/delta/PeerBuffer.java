@@ -101,6 +101,22 @@ public final class PeerBuffer {
     return new ArrayList<>(taken.keySet());
   }
 
+  /**
+   * Monotonic nanos at which each key of the push in flight first changed without reaching the
+   * peer, in push order; empty when nothing is in flight. Read it before {@link #acked}.
+   */
+  public long[] inFlightSinceNanos() {
+    if (inFlight == null) {
+      return new long[0];
+    }
+    long[] out = new long[inFlight.size()];
+    int i = 0;
+    for (long t : inFlight.values()) {
+      out[i++] = t;
+    }
+    return out;
+  }
+
   /** The push in flight was acknowledged: the peer holds those keys' states as they were sent. */
   public void acked(long nowMillis) {
     inFlight = null;

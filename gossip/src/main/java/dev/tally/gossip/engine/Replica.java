@@ -582,6 +582,27 @@ public final class Replica {
     return onReplicaThreadAsync(result -> quorum.write(copy, result));
   }
 
+  /**
+   * Any thread: {@link #replicateToQuorum} for the keys' states as committed here at the moment it
+   * runs on the replica thread (keys never written are skipped). The node uses it when a retried
+   * request finds its write already applied, so the retry waits for a majority again and can
+   * succeed once the DC is reachable, instead of failing for as long as the dedupe record lives.
+   */
+  public CompletableFuture<Void> replicateCommittedToQuorum(List<String> keys) {
+    List<String> copy = List.copyOf(keys);
+    return onReplicaThreadAsync(result -> {
+      checkKeys(copy);
+      List<KeyState> states = new ArrayList<>(copy.size());
+      for (String key : copy) {
+        PnCounter state = store.get(key);
+        if (!state.isEmpty()) {
+          states.add(new KeyState(key, state));
+        }
+      }
+      quorum.write(states, result);
+    });
+  }
+
   // ---------------------------------------------------------------- status
 
   /**

@@ -19,6 +19,14 @@ public interface ReplicationObserver {
   /** {@code peer} acknowledged a push: it durably holds the states; {@code changed} of them were news to it. */
   default void deltaAcked(String peer, int states, int changed) {}
 
+  /**
+   * {@code peer} acknowledged a push, one value per key of it: nanoseconds from when the key's
+   * change first waited for this peer (its durable commit here, or its durable merge here for a
+   * change relayed from another DC) until the peer's durable ack. This is the delay a reader on
+   * the peer sees; {@link #deltaAcked} has the message-level counts.
+   */
+  default void deltaDelays(String peer, long[] commitToAckNanos) {}
+
   /** A push to {@code peer} failed or timed out; its keys were queued again. */
   default void deltaFailed(String peer, int states, Throwable cause) {}
 

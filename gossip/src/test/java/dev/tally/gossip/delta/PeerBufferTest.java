@@ -50,6 +50,19 @@ class PeerBufferTest {
   }
 
   @Test
+  void inFlightSinceNanos_givesEachKeyInFlightItsFirstChangeTime() {
+    assertThat(buffer.inFlightSinceNanos()).isEmpty();
+    buffer.add("a", 10, 10);
+    buffer.add("b", 20, 10);
+    buffer.add("a", 30, 10);
+    buffer.add("c", 40, 10);
+    buffer.takeForPush(2);
+    assertThat(buffer.inFlightSinceNanos()).containsExactly(10, 20);
+    buffer.acked(1);
+    assertThat(buffer.inFlightSinceNanos()).isEmpty();
+  }
+
+  @Test
   void failed_putsTheKeysBackInFrontWithTheirOriginalTimes() {
     buffer.add("a", 10, 10);
     buffer.add("b", 20, 10);

@@ -159,6 +159,30 @@ class ReplicaReplicationTest {
   }
 
   @Test
+  void ackedPush_reportsEachKeysDelayFromItsCommitToThePeersAck() {
+    TestNode a1 = cluster.add("a1", "A", ReplicaReplicationTest::gossiping);
+    cluster.add("a2", "A");
+    cluster.start();
+    a1.transport.link("a2", Link.REFUSE);
+
+    a1.increment("old", 1);
+    cluster.run(Duration.ofMillis(300));
+    a1.increment("new", 1);
+    a1.increment("old", 1);
+    cluster.run(Duration.ofMillis(100));
+    assertThat(a1.observer.delays).isEmpty();
+
+    a1.transport.link("a2", Link.UP);
+    cluster.run(TICK.multipliedBy(2));
+    // "old" waited since its first change (both of its changes travel in one push); calls take 1 ms each way.
+    assertThat(a1.observer.delays).hasSize(2);
+    long oldDelay = a1.observer.delays.stream().mapToLong(Long::longValue).max().orElseThrow();
+    long newDelay = a1.observer.delays.stream().mapToLong(Long::longValue).min().orElseThrow();
+    assertThat(oldDelay - newDelay).isEqualTo(Duration.ofMillis(300).toNanos());
+    assertThat(newDelay).isBetween(Duration.ofMillis(100).toNanos(), Duration.ofMillis(100).plus(TICK.multipliedBy(2)).toNanos());
+  }
+
+  @Test
   void deadPeer_isNotSentTo_andPastTheBufferLimitIsRepairedByAntiEntropyWhenItReturns() {
     TestNode a1 = cluster.add("a1", "A", c -> gossiping(c).withLimits(1, 2));
     TestNode a2 = cluster.add("a2", "A");

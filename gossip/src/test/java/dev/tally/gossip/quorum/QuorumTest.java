@@ -187,6 +187,33 @@ class QuorumTest {
   }
 
   @Test
+  void replicateCommittedToQuorum_pushesTheCurrentStatesOfTheKeys_skippingKeysNeverWritten() {
+    threeInDcA();
+    a1.increment("x", 4);
+    a1.increment("x", 3);
+
+    CompletableFuture<Void> write = a1.replica.replicateCommittedToQuorum(List.of("x", "never-written"));
+    cluster.run(Duration.ofMillis(5));
+
+    assertThat(write).isCompleted();
+    assertThat(a2.value("x")).isEqualTo(7);
+    assertThat(a2.state("never-written")).isEqualTo(PnCounter.EMPTY);
+  }
+
+  @Test
+  void replicateCommittedToQuorum_majorityUnreachable_timesOut() {
+    threeInDcA();
+    a1.transport.link("a2", Link.BLACKHOLE);
+    a1.transport.link("a3", Link.BLACKHOLE);
+    a1.increment("x", 1);
+
+    CompletableFuture<Void> write = a1.replica.replicateCommittedToQuorum(List.of("x"));
+    cluster.run(Duration.ofMillis(200));
+
+    assertThat(quorumFailure(write).reason()).isEqualTo(QuorumException.Reason.TIMED_OUT);
+  }
+
+  @Test
   void quorum_inAOneNodeDc_isLocal() {
     TestNode solo = cluster.add("solo", "S");
     cluster.add("b1", "B");

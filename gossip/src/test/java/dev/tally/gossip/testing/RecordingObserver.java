@@ -19,6 +19,8 @@ public final class RecordingObserver implements ReplicationObserver {
   public final List<AntiEntropyRound> rounds = new ArrayList<>();
   public final List<String> roundFailures = new ArrayList<>();
   public final List<String> membership = new ArrayList<>();
+  /** Commit-to-ack delays in nanos, per acknowledged key, in ack order. */
+  public final List<Long> delays = new ArrayList<>();
 
   @Override
   public void deltaSent(String peer, int states, int bytes) {
@@ -29,6 +31,13 @@ public final class RecordingObserver implements ReplicationObserver {
   @Override
   public void deltaAcked(String peer, int states, int changed) {
     acks++;
+  }
+
+  @Override
+  public void deltaDelays(String peer, long[] commitToAckNanos) {
+    for (long d : commitToAckNanos) {
+      delays.add(d);
+    }
   }
 
   @Override

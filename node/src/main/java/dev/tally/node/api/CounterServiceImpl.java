@@ -1,5 +1,6 @@
 package dev.tally.node.api;
 
+import dev.tally.api.v1.Consistency;
 import dev.tally.api.v1.CounterServiceGrpc;
 import dev.tally.api.v1.CounterValue;
 import dev.tally.api.v1.DecrementRequest;
@@ -12,7 +13,10 @@ import dev.tally.api.v1.IncrementRequest;
 import dev.tally.api.v1.WatchRequest;
 import dev.tally.gossip.engine.CounterChange;
 import dev.tally.gossip.engine.Replica;
+import dev.tally.gossip.quorum.QuorumException;
+import dev.tally.gossip.store.KeyState;
 import dev.tally.gossip.store.StoreException;
+import dev.tally.node.config.Durations;
 import dev.tally.node.storage.DedupeRecord.AppliedValue;
 import dev.tally.node.write.GroupCommitWriter;
 import dev.tally.node.write.WriteException;
@@ -27,6 +31,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,8 +43,14 @@ import org.slf4j.LoggerFactory;
  * replica thread when their group is durable. Reads go straight to the store (RocksDB point reads
  * from the memtable or block cache), which is what keeps them sub-millisecond.
  *
- * <p>Consistency: a single node is a data center of one, which is its own majority, so QUORUM is
- * served exactly as LOCAL until replication lands.
+ * <p>Consistency: LOCAL reads answer from this node's store; LOCAL writes are acknowledged once
+ * durable here. QUORUM reads ask a majority of the DC ({@link Replica#quorumRead}, which keeps the
+ * merge: read repair). QUORUM writes commit locally first (in the group commit, as LOCAL) and then
+ * wait until a majority of the DC holds the keys' states durably
+ * ({@link Replica#replicateCommittedToQuorum}); when that fails the write stays applied and the
+ * status says so. A retry whose request id is already recorded waits for the majority again, so
+ * it can succeed once the DC is reachable, and still counts once. Quorum futures complete on the
+ * replica thread, which only sends the answer.
  */
 public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(CounterServiceImpl.class);
@@ -47,11 +58,13 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
   private final Replica replica;
   private final GroupCommitWriter writer;
   private final WatchHub watches;
+  private final QuorumContext quorum;
 
-  public CounterServiceImpl(Replica replica, GroupCommitWriter writer, WatchHub watches) {
+  public CounterServiceImpl(Replica replica, GroupCommitWriter writer, WatchHub watches, QuorumContext quorum) {
     this.replica = replica;
     this.writer = writer;
     this.watches = watches;
+    this.quorum = quorum;
   }
 
   @Override
@@ -67,7 +80,7 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
       responses.onError(e);
       return;
     }
-    submitSingle(req.getKey(), write, responses);
+    submitSingle(req.getKey(), write, isQuorum(req.getConsistency()), responses);
   }
 
   @Override
@@ -83,7 +96,7 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
       responses.onError(e);
       return;
     }
-    submitSingle(req.getKey(), write, responses);
+    submitSingle(req.getKey(), write, isQuorum(req.getConsistency()), responses);
   }
 
   @Override
@@ -110,19 +123,16 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
       responses.onError(e);
       return;
     }
-    writer.submit(write).whenComplete((outcome, error) -> {
-      if (error != null) {
-        responses.onError(toStatus(error, i -> "items[" + i + "] (key '" + CounterValues.shorten(keys.get(i)) + "')"));
-        return;
-      }
-      IncrementManyResponse.Builder b = IncrementManyResponse.newBuilder();
-      List<AppliedValue> values = outcome.values();
-      for (int i = 0; i < values.size(); i++) {
-        b.addValues(CounterValues.of(keys.get(i), values.get(i).value(), values.get(i).updatedAtMillis()));
-      }
-      responses.onNext(b.build());
-      responses.onCompleted();
-    });
+    boolean quorumWrite = isQuorum(req.getConsistency());
+    submit(write, keys, quorumWrite, i -> "items[" + i + "] (key '" + CounterValues.shorten(keys.get(i)) + "')", responses,
+        outcome -> {
+          IncrementManyResponse.Builder b = IncrementManyResponse.newBuilder();
+          List<AppliedValue> values = outcome.values();
+          for (int i = 0; i < values.size(); i++) {
+            b.addValues(CounterValues.of(keys.get(i), values.get(i).value(), values.get(i).updatedAtMillis()));
+          }
+          return b.build();
+        });
   }
 
   @Override
@@ -131,6 +141,10 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
     try {
       RequestValidator.key("key", req.getKeyBytes());
       RequestValidator.consistency(req.getConsistency(), req.getConsistencyValue());
+      if (isQuorum(req.getConsistency())) {
+        quorumRead(List.of(req.getKey()), responses, states -> CounterValues.of(req.getKey(), states.get(0).state()));
+        return;
+      }
       value = read(req.getKey());
     } catch (StatusRuntimeException e) {
       responses.onError(e);
@@ -149,6 +163,15 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
         RequestValidator.key("keys[" + i + "]", req.getKeysBytes(i));
       }
       RequestValidator.consistency(req.getConsistency(), req.getConsistencyValue());
+      if (isQuorum(req.getConsistency())) {
+        quorumRead(req.getKeysList(), responses, states -> {
+          for (KeyState ks : states) {
+            b.addValues(CounterValues.of(ks.key(), ks.state()));
+          }
+          return b.build();
+        });
+        return;
+      }
       for (int i = 0; i < req.getKeysCount(); i++) {
         b.addValues(read(req.getKeys(i)));
       }
@@ -185,16 +208,132 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
     }
   }
 
-  private void submitSingle(String key, WriteRequest write, StreamObserver<CounterValue> responses) {
+  private void submitSingle(String key, WriteRequest write, boolean quorumWrite, StreamObserver<CounterValue> responses) {
+    submit(write, List.of(key), quorumWrite, i -> "key '" + CounterValues.shorten(key) + "'", responses, outcome -> {
+      AppliedValue v = outcome.values().get(0);
+      return CounterValues.of(key, v.value(), v.updatedAtMillis());
+    });
+  }
+
+  /**
+   * Queues a write for the group commit; under QUORUM, once it is durable here (or was already
+   * applied under its request id), waits until a majority of the DC holds the keys' states.
+   */
+  private <T> void submit(WriteRequest write, List<String> keys, boolean quorumWrite, Function<Integer, String> where,
+      StreamObserver<T> responses, Function<WriteOutcome, T> answer) {
+    if (quorumWrite && !quorum.membershipEstablished().getAsBoolean()) {
+      responses.onError(notEstablished("write", "nothing was applied; retry"));
+      return;
+    }
     writer.submit(write).whenComplete((WriteOutcome outcome, Throwable error) -> {
       if (error != null) {
-        responses.onError(toStatus(error, i -> "key '" + CounterValues.shorten(key) + "'"));
+        responses.onError(toStatus(error, where));
         return;
       }
-      AppliedValue v = outcome.values().get(0);
-      responses.onNext(CounterValues.of(key, v.value(), v.updatedAtMillis()));
-      responses.onCompleted();
+      if (!quorumWrite) {
+        respond(responses, () -> answer.apply(outcome));
+        return;
+      }
+      replica.replicateCommittedToQuorum(keys).whenComplete((ok, quorumError) -> {
+        if (quorumError != null) {
+          responses.onError(quorumWriteFailure(quorumError, write));
+        } else {
+          respond(responses, () -> answer.apply(outcome));
+        }
+      });
     });
+  }
+
+  private <T> void quorumRead(List<String> keys, StreamObserver<T> responses, Function<List<KeyState>, T> answer) {
+    if (!quorum.membershipEstablished().getAsBoolean()) {
+      throw notEstablished("read", "retry, or read with LOCAL consistency");
+    }
+    replica.quorumRead(keys).whenComplete((states, error) -> {
+      if (error != null) {
+        responses.onError(quorumReadFailure(error));
+      } else {
+        respond(responses, () -> answer.apply(states));
+      }
+    });
+  }
+
+  private static <T> void respond(StreamObserver<T> responses, Supplier<T> answer) {
+    T value;
+    try {
+      value = answer.get();
+    } catch (StatusRuntimeException e) {
+      responses.onError(e);
+      return;
+    }
+    responses.onNext(value);
+    responses.onCompleted();
+  }
+
+  private static boolean isQuorum(Consistency consistency) {
+    return consistency == Consistency.CONSISTENCY_QUORUM;
+  }
+
+  private StatusRuntimeException notEstablished(String operation, String advice) {
+    return Status.UNAVAILABLE.withDescription("QUORUM " + operation + " on node " + quorum.nodeName()
+        + ": membership not established yet (this node has not heard from any member of the cluster, so it cannot"
+        + " tell how many replicas dc " + quorum.dc() + " has); " + advice).asRuntimeException();
+  }
+
+  /** The status of a QUORUM write that is durable here but did not reach a majority. */
+  private StatusRuntimeException quorumWriteFailure(Throwable error, WriteRequest write) {
+    Throwable e = unwrap(error);
+    String retry = write.hasRequestId()
+        ? "retrying with the same request_id is safe"
+        : "the call had no request_id, so a retry would count it again (send request ids to make retries safe)";
+    String prefix = "QUORUM write applied locally on node " + quorum.nodeName() + "; ";
+    if (e instanceof QuorumException q) {
+      Status status = q.timedOut() ? Status.DEADLINE_EXCEEDED : Status.UNAVAILABLE;
+      return status.withDescription(prefix + confirmation(q, "confirmed by") + "; it keeps replicating and " + retry)
+          .asRuntimeException();
+    }
+    if (e instanceof IllegalStateException) {
+      return Status.UNAVAILABLE.withDescription(prefix + "the node stopped before a majority of dc " + quorum.dc()
+          + " confirmed it (" + e.getMessage() + "); " + retry).asRuntimeException();
+    }
+    log.error("unexpected QUORUM write failure", e);
+    return Status.INTERNAL.withDescription(prefix + "waiting for a majority failed: " + e + "; " + retry).asRuntimeException();
+  }
+
+  private StatusRuntimeException quorumReadFailure(Throwable error) {
+    Throwable e = unwrap(error);
+    String prefix = "QUORUM read on node " + quorum.nodeName() + ": ";
+    if (e instanceof QuorumException q) {
+      Status status = q.timedOut() ? Status.DEADLINE_EXCEEDED : Status.UNAVAILABLE;
+      return status.withDescription(prefix + confirmation(q, "answered by") + "; retry, or read with LOCAL consistency")
+          .asRuntimeException();
+    }
+    if (e instanceof IllegalArgumentException) {
+      return Status.INVALID_ARGUMENT.withDescription(prefix + e.getMessage()).asRuntimeException();
+    }
+    if (e instanceof IllegalStateException || e instanceof StoreException) {
+      return Status.UNAVAILABLE.withDescription(prefix + e.getMessage()).asRuntimeException();
+    }
+    log.error("unexpected QUORUM read failure", e);
+    return Status.INTERNAL.withDescription(prefix + "failed: " + e).asRuntimeException();
+  }
+
+  /** "confirmed by 1 of 2 replicas needed in dc1 within 2s" and the like, from what the engine reports. */
+  private String confirmation(QuorumException q, String verb) {
+    String needed = verb + " " + q.acks() + " of " + q.needed() + " replicas needed in dc " + quorum.dc()
+        + " (a majority of its " + q.dcSize() + " members, this node included)";
+    switch (q.reason()) {
+      case TIMED_OUT:
+        return needed + " within " + Durations.format(quorum.quorumTimeout());
+      case TOO_FEW_ALIVE:
+        return needed + ": fewer members of dc " + quorum.dc() + " than that are alive";
+      case PEERS_FAILED:
+      default:
+        return needed + ": the other live members failed to answer";
+    }
+  }
+
+  private static Throwable unwrap(Throwable error) {
+    return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
   }
 
   /** The status for a failed write; {@code where} names the overflowing change for OUT_OF_RANGE. */

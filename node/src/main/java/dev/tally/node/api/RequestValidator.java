@@ -60,10 +60,7 @@ final class RequestValidator {
     }
   }
 
-  /**
-   * QUORUM is accepted and, on a single node, is the same as LOCAL: a data center of one node is
-   * its own majority. Replication makes it mean more; the API already carries it.
-   */
+  /** LOCAL, QUORUM or unset (LOCAL); any other number is refused. */
   static void consistency(Consistency consistency, int rawValue) {
     if (consistency == Consistency.UNRECOGNIZED) {
       throw invalid("consistency has unknown value " + rawValue

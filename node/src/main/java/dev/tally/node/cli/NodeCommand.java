@@ -6,6 +6,7 @@ import dev.tally.node.config.ConfigException;
 import dev.tally.node.config.ConfigKey;
 import dev.tally.node.config.ConfigLoader;
 import dev.tally.node.config.LoadedConfig;
+import dev.tally.node.local.ParentWatch;
 import dev.tally.node.storage.DataDirException;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
@@ -102,6 +103,8 @@ public final class NodeCommand implements Callable<Integer> {
       log.info("shutdown requested; stopping gracefully");
       node.close();
     }, "tally-shutdown"));
+    // A node of 'tally up' stops with it, even when it was killed and could not stop its nodes.
+    ParentWatch.install(() -> new Thread(() -> System.exit(0), "tally-parent-gone").start());
     node.awaitTermination();
     return 0;
   }

@@ -21,6 +21,7 @@ public final class TallyCommand implements Runnable {
 
   /** The subcommands, one per line: each supplies a picocli command object or a CommandLine. */
   static final List<Supplier<Object>> SUBCOMMANDS = List.of(
+      UpCommand::new,
       NodeCommand::commandLine,
       IncrCommand::new,
       DecrCommand::new,

@@ -12,9 +12,9 @@ import dev.tally.peer.v1.ReadStatesResponse;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The peer transport of a node that runs alone: every call fails at once (there is nobody to call;
- * {@link SingleNodeMembership} lists no peers, so the engine should never try). Replication
- * replaces it with gRPC on the peer port.
+ * The peer transport of a replica that runs without a cluster (tests and benchmarks of the local
+ * write path): every call fails at once; there is nobody to call ({@link SingleNodeMembership} lists
+ * no peers, so the engine never tries). A node uses {@link dev.tally.node.peer.GrpcPeerTransport}.
  */
 public final class NoPeerTransport implements PeerTransport {
 

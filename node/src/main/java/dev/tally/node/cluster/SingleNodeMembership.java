@@ -7,8 +7,9 @@ import java.util.Collection;
 import java.util.List;
 
 /**
- * Membership of a node that runs alone: itself, always alive, no peers, no events. Replication
- * replaces it with the Atomix-backed membership.
+ * Membership of a replica that runs without a cluster (tests and benchmarks of the local write
+ * path): itself, always alive, no peers, no events. A node uses
+ * {@link dev.tally.node.membership.AtomixMembership}.
  */
 public final class SingleNodeMembership implements Membership {
   private final Member self;

@@ -42,7 +42,12 @@ public final class ConfigLoader {
 
   /** {@code TALLY_*} variables that are not node settings and so are not errors. */
   public static final Set<String> TOOLING_ENV =
-      Set.of(CONFIG_ENV, "TALLY_JAVA_OPTS", "TALLY_REQUIRE_DOCKER", "TALLY_HOME");
+      Set.of(CONFIG_ENV, "TALLY_JAVA_OPTS", "TALLY_REQUIRE_DOCKER", "TALLY_HOME", "TALLY_REPO");
+
+  /** Keys that existed once, with what replaced them, so an old config fails with advice. */
+  static final Map<String, String> REMOVED_KEYS = Map.of(
+      "membership-port", "membership-port was removed: membership always listens on peer-port + 1 (TCP and UDP), "
+          + "so that a seed given as host:peer-port also tells its membership address; delete the setting");
 
   private ConfigLoader() {}
 
@@ -74,6 +79,10 @@ public final class ConfigLoader {
       if (!name.startsWith("TALLY_") || TOOLING_ENV.contains(name)) {
         continue;
       }
+      String removed = removedKey(name.substring("TALLY_".length()).toLowerCase(Locale.ROOT).replace('_', '-'));
+      if (removed != null) {
+        throw new ConfigException(name, "environment variable " + name + ": " + removed);
+      }
       ConfigKey key = ConfigKey.byEnvName(name).orElseThrow(() -> new ConfigException(name,
           "unknown environment variable " + name + ": not a tally setting (settings: " + envNames()
               + "; tooling variables: " + new TreeSet<>(TOOLING_ENV) + ")"));
@@ -83,6 +92,9 @@ public final class ConfigLoader {
     for (Map.Entry<String, String> e : flags.entrySet()) {
       if (e.getKey().equals(CONFIG_FLAG)) {
         continue;
+      }
+      if (removedKey(e.getKey()) != null) {
+        throw new ConfigException(e.getKey(), "flag --" + e.getKey() + ": " + removedKey(e.getKey()));
       }
       ConfigKey key = ConfigKey.byKey(e.getKey()).orElseThrow(() -> new ConfigException(e.getKey(),
           "unknown flag --" + e.getKey()));
@@ -95,15 +107,14 @@ public final class ConfigLoader {
 
     Parser p = new Parser(raw);
     try {
-      int peerPort = p.port(ConfigKey.PEER_PORT);
       NodeConfig config = new NodeConfig(
           raw.containsKey(ConfigKey.NAME) ? p.text(ConfigKey.NAME) : hostName.get(),
           p.text(ConfigKey.DC),
           p.text(ConfigKey.CLUSTER_ID),
           p.text(ConfigKey.HOST),
+          p.text(ConfigKey.ADVERTISE_HOST),
           p.port(ConfigKey.PORT),
-          peerPort,
-          raw.containsKey(ConfigKey.MEMBERSHIP_PORT) ? p.port(ConfigKey.MEMBERSHIP_PORT) : peerPort + 1,
+          p.port(ConfigKey.PEER_PORT),
           p.port(ConfigKey.METRICS_PORT),
           p.path(ConfigKey.DATA_DIR),
           p.seeds(ConfigKey.SEEDS),
@@ -111,6 +122,9 @@ public final class ConfigLoader {
           p.duration(ConfigKey.GOSSIP_INTERVAL),
           p.duration(ConfigKey.ANTI_ENTROPY_INTERVAL),
           p.duration(ConfigKey.QUORUM_TIMEOUT),
+          p.duration(ConfigKey.PEER_TIMEOUT),
+          p.duration(ConfigKey.HEARTBEAT_INTERVAL),
+          p.duration(ConfigKey.FAILURE_TIMEOUT),
           p.duration(ConfigKey.DEDUPE_WINDOW),
           p.integer(ConfigKey.MAX_PENDING_WRITES),
           p.integer(ConfigKey.MAX_WATCH_STREAMS));
@@ -163,6 +177,9 @@ public final class ConfigLoader {
     }
     for (Map.Entry<?, ?> e : map.entrySet()) {
       String name = String.valueOf(e.getKey());
+      if (removedKey(name) != null) {
+        throw new ConfigException(name, "key '" + name + "' in config file " + path + ": " + removedKey(name));
+      }
       ConfigKey key = ConfigKey.byKey(name).orElseThrow(() -> new ConfigException(name,
           "unknown key '" + name + "' in config file " + path + " (known keys: " + keyNames() + ")"));
       Object v = e.getValue();
@@ -178,6 +195,10 @@ public final class ConfigLoader {
       }
     }
     return out;
+  }
+
+  private static String removedKey(String key) {
+    return REMOVED_KEYS.get(key);
   }
 
   private static String keyNames() {

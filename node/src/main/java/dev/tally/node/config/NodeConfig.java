@@ -20,9 +20,9 @@ public record NodeConfig(
     String dc,
     String clusterId,
     String host,
+    String advertiseHost,
     int port,
     int peerPort,
-    int membershipPort,
     int metricsPort,
     Path dataDir,
     List<HostPort> seeds,
@@ -30,6 +30,9 @@ public record NodeConfig(
     Duration gossipInterval,
     Duration antiEntropyInterval,
     Duration quorumTimeout,
+    Duration peerTimeout,
+    Duration heartbeatInterval,
+    Duration failureTimeout,
     Duration dedupeWindow,
     int maxPendingWrites,
     int maxWatchStreams) {
@@ -44,14 +47,24 @@ public record NodeConfig(
     requireMatches(ConfigKey.NAME, name, NODE_NAME, "1..253 letters, digits, '.', '_' or '-', starting with a letter or digit");
     requireMatches(ConfigKey.DC, dc, LABEL, "1..64 letters, digits, '.', '_' or '-', starting with a letter or digit");
     requireMatches(ConfigKey.CLUSTER_ID, clusterId, LABEL, "1..64 letters, digits, '.', '_' or '-', starting with a letter or digit");
-    if (host == null || host.isBlank() || host.length() > 253 || host.chars().anyMatch(Character::isWhitespace)) {
-      throw invalid(ConfigKey.HOST, host, "a host name or IP address without spaces");
+    requireHost(ConfigKey.HOST, host);
+    if (advertiseHost == null) {
+      if (isWildcard(host)) {
+        throw new ConfigException(ConfigKey.ADVERTISE_HOST.key(), "advertise-host is required when host is '" + host
+            + "' (every interface): set it to the name or IP address peers and clients reach this node by");
+      }
+      advertiseHost = host;
+    }
+    requireHost(ConfigKey.ADVERTISE_HOST, advertiseHost);
+    if (isWildcard(advertiseHost)) {
+      throw invalid(ConfigKey.ADVERTISE_HOST, advertiseHost,
+          "an address peers and clients can reach, not a wildcard such as 0.0.0.0 or ::");
     }
     requirePort(ConfigKey.PORT, port, 0);
-    requirePort(ConfigKey.PEER_PORT, peerPort, 1);
-    requirePort(ConfigKey.MEMBERSHIP_PORT, membershipPort, 1);
+    // The membership port is peer-port + 1, so peer-port stops one short of the last port.
+    requireRange(ConfigKey.PEER_PORT, peerPort, 1, 65_534, "a port number 1..65534 (membership uses peer-port + 1)");
     requirePort(ConfigKey.METRICS_PORT, metricsPort, 0);
-    requireDistinctPorts(port, peerPort, membershipPort, metricsPort);
+    requireDistinctPorts(port, peerPort, metricsPort);
     if (dataDir == null || dataDir.toString().isBlank()) {
       throw new ConfigException(ConfigKey.DATA_DIR.key(),
           "data-dir is required (flag --data-dir, env TALLY_DATA_DIR or data-dir in the config file); "
@@ -64,9 +77,27 @@ public record NodeConfig(
     requirePositive(ConfigKey.GOSSIP_INTERVAL, gossipInterval);
     requirePositive(ConfigKey.ANTI_ENTROPY_INTERVAL, antiEntropyInterval);
     requirePositive(ConfigKey.QUORUM_TIMEOUT, quorumTimeout);
+    requirePositive(ConfigKey.PEER_TIMEOUT, peerTimeout);
+    requirePositive(ConfigKey.HEARTBEAT_INTERVAL, heartbeatInterval);
+    requirePositive(ConfigKey.FAILURE_TIMEOUT, failureTimeout);
+    if (failureTimeout.compareTo(heartbeatInterval.multipliedBy(3)) < 0) {
+      throw invalid(ConfigKey.FAILURE_TIMEOUT, Durations.format(failureTimeout), "at least 3 times heartbeat-interval ("
+          + Durations.format(heartbeatInterval) + "), so that one late heartbeat does not declare a member dead");
+    }
     requirePositive(ConfigKey.DEDUPE_WINDOW, dedupeWindow);
     requireRange(ConfigKey.MAX_PENDING_WRITES, maxPendingWrites, 1, MAX_PENDING_WRITES_LIMIT);
     requireRange(ConfigKey.MAX_WATCH_STREAMS, maxWatchStreams, 1, MAX_WATCH_STREAMS_LIMIT);
+  }
+
+  /** The membership (failure detector) port, TCP and UDP: always {@code peer-port + 1}. */
+  public int membershipPort() {
+    return peerPort + 1;
+  }
+
+  /** True for the addresses that bind every interface. */
+  public static boolean isWildcard(String host) {
+    String h = host.strip();
+    return h.equals("0.0.0.0") || h.equals("::") || h.equals("[::]") || h.equals("0:0:0:0:0:0:0:0");
   }
 
   /** The settings as {@code key -> value} in file syntax, in {@link ConfigKey} order. */
@@ -76,9 +107,9 @@ public record NodeConfig(
     m.put(ConfigKey.DC, dc);
     m.put(ConfigKey.CLUSTER_ID, clusterId);
     m.put(ConfigKey.HOST, host);
+    m.put(ConfigKey.ADVERTISE_HOST, advertiseHost);
     m.put(ConfigKey.PORT, Integer.toString(port));
     m.put(ConfigKey.PEER_PORT, Integer.toString(peerPort));
-    m.put(ConfigKey.MEMBERSHIP_PORT, Integer.toString(membershipPort));
     m.put(ConfigKey.METRICS_PORT, Integer.toString(metricsPort));
     m.put(ConfigKey.DATA_DIR, dataDir.toString());
     m.put(ConfigKey.SEEDS, seeds.stream().map(HostPort::toString).collect(Collectors.joining(",")));
@@ -86,6 +117,9 @@ public record NodeConfig(
     m.put(ConfigKey.GOSSIP_INTERVAL, Durations.format(gossipInterval));
     m.put(ConfigKey.ANTI_ENTROPY_INTERVAL, Durations.format(antiEntropyInterval));
     m.put(ConfigKey.QUORUM_TIMEOUT, Durations.format(quorumTimeout));
+    m.put(ConfigKey.PEER_TIMEOUT, Durations.format(peerTimeout));
+    m.put(ConfigKey.HEARTBEAT_INTERVAL, Durations.format(heartbeatInterval));
+    m.put(ConfigKey.FAILURE_TIMEOUT, Durations.format(failureTimeout));
     m.put(ConfigKey.DEDUPE_WINDOW, Durations.format(dedupeWindow));
     m.put(ConfigKey.MAX_PENDING_WRITES, Integer.toString(maxPendingWrites));
     m.put(ConfigKey.MAX_WATCH_STREAMS, Integer.toString(maxWatchStreams));
@@ -104,21 +138,29 @@ public record NodeConfig(
     }
   }
 
-  private static void requireDistinctPorts(int port, int peerPort, int membershipPort, int metricsPort) {
-    List<Map.Entry<ConfigKey, Integer>> ports = new ArrayList<>();
-    ports.add(Map.entry(ConfigKey.PORT, port));
-    ports.add(Map.entry(ConfigKey.PEER_PORT, peerPort));
-    ports.add(Map.entry(ConfigKey.MEMBERSHIP_PORT, membershipPort));
-    ports.add(Map.entry(ConfigKey.METRICS_PORT, metricsPort));
-    Map<Integer, ConfigKey> seen = new HashMap<>();
-    for (Map.Entry<ConfigKey, Integer> e : ports) {
+  private static void requireHost(ConfigKey key, String host) {
+    if (host == null || host.isBlank() || host.length() > 253 || host.chars().anyMatch(Character::isWhitespace)) {
+      throw invalid(key, host, "a host name or IP address without spaces");
+    }
+  }
+
+  private static void requireDistinctPorts(int port, int peerPort, int metricsPort) {
+    List<Map.Entry<String, Integer>> ports = new ArrayList<>();
+    ports.add(Map.entry(ConfigKey.PORT.key(), port));
+    ports.add(Map.entry(ConfigKey.PEER_PORT.key(), peerPort));
+    ports.add(Map.entry("the membership port (peer-port + 1)", peerPort + 1));
+    ports.add(Map.entry(ConfigKey.METRICS_PORT.key(), metricsPort));
+    Map<Integer, String> seen = new HashMap<>();
+    for (Map.Entry<String, Integer> e : ports) {
       if (e.getValue() == 0) {
         continue;
       }
-      ConfigKey other = seen.putIfAbsent(e.getValue(), e.getKey());
+      String other = seen.putIfAbsent(e.getValue(), e.getKey());
       if (other != null) {
-        throw new ConfigException(e.getKey().key(), e.getKey().key() + " " + e.getValue()
-            + " is already used by " + other.key() + "; port, peer-port, membership-port and metrics-port must differ");
+        // Name a real key: the membership port is derived, so a clash with it is peer-port's.
+        String key = e.getKey().startsWith("the membership") ? ConfigKey.PEER_PORT.key() : e.getKey();
+        throw new ConfigException(key, e.getKey() + " " + e.getValue() + " is already used by " + other
+            + "; port, peer-port, peer-port + 1 (membership) and metrics-port must all differ");
       }
     }
   }
@@ -133,8 +175,12 @@ public record NodeConfig(
   }
 
   private static void requireRange(ConfigKey key, int value, int min, int max) {
+    requireRange(key, value, min, max, "a whole number " + min + ".." + max);
+  }
+
+  private static void requireRange(ConfigKey key, int value, int min, int max, String rule) {
     if (value < min || value > max) {
-      throw invalid(key, Integer.toString(value), "a whole number " + min + ".." + max);
+      throw invalid(key, Integer.toString(value), rule);
     }
   }
 

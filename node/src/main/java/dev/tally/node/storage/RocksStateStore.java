@@ -18,7 +18,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -50,7 +52,9 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code meta}: {@code format-version} ("1"), {@code cluster-id}, {@code replica-id} (16 hex
- *       digits) and {@code created-at} (ISO-8601), all UTF-8 text;
+ *       digits) and {@code created-at} (ISO-8601), all UTF-8 text; and one {@code member/NAME} ->
+ *       dc entry for every cluster member this node has ever seen (what a restart counts its DC's
+ *       size from);
  *   <li>{@code counters}: {@link CounterKeys} -> {@link PnCounterCodec} bytes;
  *   <li>{@code dedupe}: request id (UTF-8) -> {@link DedupeRecordCodec} bytes;
  *   <li>{@code dedupe_expiry}: 8-byte big-endian expiry millis + request id -> empty, the sweep
@@ -93,6 +97,7 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
   static final String META_CLUSTER_ID = "cluster-id";
   static final String META_REPLICA_ID = "replica-id";
   static final String META_CREATED_AT = "created-at";
+  static final String META_MEMBER_PREFIX = "member/";
 
   private static final Logger log = LoggerFactory.getLogger(RocksStateStore.class);
   private static final byte[] EMPTY = new byte[0];
@@ -111,6 +116,8 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
   private final ColumnFamilyHandle dedupeExpiry;
   private final WriteOptions writeOptions;
   private final WriteOptions sweepOptions;
+  private final WriteOptions metaOptions;
+  private final ColumnFamilyHandle meta;
   private final Durability durability;
   private final long replicaId;
   private final Instant createdAt;
@@ -126,6 +133,7 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
     this.db = db;
     this.resources = resources;
     this.handles = List.copyOf(handles);
+    this.meta = handles.get(1);
     this.counters = handles.get(2);
     this.dedupe = handles.get(3);
     this.dedupeExpiry = handles.get(4);
@@ -133,6 +141,8 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
     this.writeOptions = new WriteOptions().setSync(durability == Durability.SYNC);
     // Losing a sweep's deletes in a crash only means sweeping them again.
     this.sweepOptions = new WriteOptions().setSync(false);
+    // Members are rare and must survive a power loss to keep quorum sizes right: always synced.
+    this.metaOptions = new WriteOptions().setSync(true);
     this.replicaId = replicaId;
     this.createdAt = createdAt;
   }
@@ -449,6 +459,38 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
     }
   }
 
+  /** Every cluster member remembered in this data dir: name -> dc. Any thread. */
+  public Map<String, String> knownMembers() {
+    enter();
+    Map<String, String> out = new TreeMap<>();
+    byte[] prefix = bytes(META_MEMBER_PREFIX);
+    try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(meta, options)) {
+      for (it.seek(prefix); it.isValid(); it.next()) {
+        String key = text(it.key());
+        if (!key.startsWith(META_MEMBER_PREFIX)) {
+          break;
+        }
+        out.put(key.substring(META_MEMBER_PREFIX.length()), text(it.value()));
+      }
+      checkIterator(it);
+      return out;
+    } finally {
+      exit();
+    }
+  }
+
+  /** Remembers, durably (fsynced), that {@code name} is a member of {@code dc}. Any thread. */
+  public void rememberMember(String name, String dc) {
+    enter();
+    try {
+      db.put(meta, metaOptions, bytes(META_MEMBER_PREFIX + name), bytes(dc));
+    } catch (RocksDBException e) {
+      throw new StoreException("remembering member '" + name + "' failed: " + e.getMessage(), e);
+    } finally {
+      exit();
+    }
+  }
+
   /** RocksDB's estimate of the live (not yet compacted away) bytes of all node data. */
   public long liveDataSizeBytes() {
     return sumProperty("rocksdb.estimate-live-data-size", counters, dedupe, dedupeExpiry);
@@ -495,6 +537,7 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
     }
     writeOptions.close();
     sweepOptions.close();
+    metaOptions.close();
     closeAll(resources);
     log.info("closed data dir {}", dir);
   }

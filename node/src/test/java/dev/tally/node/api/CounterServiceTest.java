@@ -213,7 +213,7 @@ class CounterServiceTest {
     assertThat(self.getState()).isEqualTo(MemberStatus.State.STATE_ALIVE);
     assertThat(self.getReplicaId()).isEqualTo(ReplicaIds.format(node.replicaId()));
     assertThat(self.getClientAddress()).isEqualTo("127.0.0.1:" + node.clientPort());
-    assertThat(self.getPeerAddress()).isEqualTo("127.0.0.1:7401");
+    assertThat(self.getPeerAddress()).isEqualTo("127.0.0.1:" + node.peerPort());
   }
 
   @Test

@@ -36,6 +36,7 @@ class ConfigLoaderTest {
     assertThat(c.dc()).isEqualTo("dc1");
     assertThat(c.clusterId()).isEqualTo("tally");
     assertThat(c.host()).isEqualTo("127.0.0.1");
+    assertThat(c.advertiseHost()).as("defaults to host").isEqualTo("127.0.0.1");
     assertThat(c.port()).isEqualTo(7400);
     assertThat(c.peerPort()).isEqualTo(7401);
     assertThat(c.membershipPort()).isEqualTo(7402);
@@ -46,6 +47,9 @@ class ConfigLoaderTest {
     assertThat(c.gossipInterval()).isEqualTo(Duration.ofMillis(50));
     assertThat(c.antiEntropyInterval()).isEqualTo(Duration.ofSeconds(1));
     assertThat(c.quorumTimeout()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(c.peerTimeout()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofMillis(500));
+    assertThat(c.failureTimeout()).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.dedupeWindow()).isEqualTo(Duration.ofMinutes(10));
     assertThat(c.maxPendingWrites()).isEqualTo(100_000);
     assertThat(c.maxWatchStreams()).isEqualTo(1000);
@@ -86,16 +90,22 @@ class ConfigLoaderTest {
   @Test
   void load_everyKeyFromFile_parsesEachType() throws IOException {
     Path file = yaml(String.join("\n",
-        "name: n1", "dc: eu-west", "cluster-id: prod", "host: 10.0.0.5", "port: 9000", "peer-port: 9001",
-        "membership-port: 9100", "metrics-port: 0", "data-dir: /data", "seeds: [10.0.0.6:9001, '[::1]:9001']",
+        "name: n1", "dc: eu-west", "cluster-id: prod", "host: 0.0.0.0", "advertise-host: n1.example", "port: 9000",
+        "peer-port: 9001", "metrics-port: 0", "data-dir: /data", "seeds: [10.0.0.6:9001, '[::1]:9001']",
         "durability: async", "gossip-interval: 20ms", "anti-entropy-interval: 5s", "quorum-timeout: 1s",
+        "peer-timeout: 300ms", "heartbeat-interval: 100ms", "failure-timeout: 2s",
         "dedupe-window: 1h", "max-pending-writes: 500", "max-watch-streams: 7", ""));
 
     NodeConfig c = load(Map.of("config", file.toString()), Map.of()).config();
 
     assertThat(c.name()).isEqualTo("n1");
     assertThat(c.clusterId()).isEqualTo("prod");
-    assertThat(c.membershipPort()).isEqualTo(9100);
+    assertThat(c.host()).isEqualTo("0.0.0.0");
+    assertThat(c.advertiseHost()).isEqualTo("n1.example");
+    assertThat(c.membershipPort()).isEqualTo(9002);
+    assertThat(c.peerTimeout()).isEqualTo(Duration.ofMillis(300));
+    assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofMillis(100));
+    assertThat(c.failureTimeout()).isEqualTo(Duration.ofSeconds(2));
     assertThat(c.metricsPort()).isZero();
     assertThat(c.seeds()).containsExactly(new HostPort("10.0.0.6", 9001), new HostPort("::1", 9001));
     assertThat(c.durability()).isEqualTo(Durability.ASYNC);
@@ -113,10 +123,50 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void load_membershipPortDefault_followsPeerPort() {
+  void load_membershipPort_isAlwaysPeerPortPlusOne() {
     NodeConfig c = load(Map.of("data-dir", "/d", "peer-port", "8001"), Map.of()).config();
 
     assertThat(c.membershipPort()).isEqualTo(8002);
+  }
+
+  @Test
+  void load_removedMembershipPort_failsSayingPeerPortPlusOneReplacesIt() throws IOException {
+    Path file = yaml("data-dir: /d\nmembership-port: 9100\n");
+    assertThatThrownBy(() -> load(Map.of("config", file.toString()), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("key 'membership-port' in config file")
+        .hasMessageContaining("membership always listens on peer-port + 1");
+    assertThatThrownBy(() -> load(Map.of("data-dir", "/d"), Map.of("TALLY_MEMBERSHIP_PORT", "9100")))
+        .hasMessageContaining("environment variable TALLY_MEMBERSHIP_PORT: membership-port was removed");
+    assertThatThrownBy(() -> load(Map.of("data-dir", "/d", "membership-port", "9100"), Map.of()))
+        .hasMessageContaining("flag --membership-port: membership-port was removed");
+  }
+
+  @Test
+  void load_wildcardHost_needsAnAdvertiseHost() {
+    for (String wildcard : List.of("0.0.0.0", "::")) {
+      assertThatThrownBy(() -> load(Map.of("data-dir", "/d", "host", wildcard), Map.of()))
+          .as(wildcard)
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("advertise-host is required when host is '" + wildcard + "'")
+          .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("advertise-host"));
+    }
+    NodeConfig c = load(Map.of("data-dir", "/d", "host", "0.0.0.0", "advertise-host", "n1"), Map.of()).config();
+    assertThat(c.advertiseHost()).isEqualTo("n1");
+  }
+
+  @Test
+  void load_wildcardAdvertiseHost_isRefused() {
+    assertThatThrownBy(() -> load(Map.of("data-dir", "/d", "advertise-host", "0.0.0.0"), Map.of()))
+        .hasMessageContaining("invalid advertise-host '0.0.0.0': must be an address peers and clients can reach")
+        .hasMessageContaining("flag --advertise-host");
+  }
+
+  @Test
+  void load_failureTimeoutBelowThreeHeartbeats_isRefused() {
+    assertThatThrownBy(() -> load(Map.of("data-dir", "/d", "heartbeat-interval", "1s", "failure-timeout", "2s"), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("invalid failure-timeout '2s': must be at least 3 times heartbeat-interval (1s)");
   }
 
   @Test
@@ -144,6 +194,7 @@ class ConfigLoaderTest {
     env.put("TALLY_JAVA_OPTS", "-Xmx1g");
     env.put("TALLY_REQUIRE_DOCKER", "1");
     env.put("TALLY_HOME", "/opt/tally");
+    env.put("TALLY_REPO", "/src/tally");
     env.put("PATH", "/usr/bin");
     env.put("HOSTNAME", "whatever");
 
@@ -173,6 +224,10 @@ class ConfigLoaderTest {
         new Case("gossip-interval", "5 sec", "invalid gossip-interval '5 sec'"),
         new Case("anti-entropy-interval", "0s", "invalid anti-entropy-interval '0ms'"),
         new Case("quorum-timeout", "2", "invalid quorum-timeout '2'"),
+        new Case("peer-timeout", "0ms", "invalid peer-timeout '0ms'"),
+        new Case("heartbeat-interval", "fast", "invalid heartbeat-interval 'fast'"),
+        new Case("failure-timeout", "-1s", "invalid failure-timeout '-1s'"),
+        new Case("advertise-host", "a b", "invalid advertise-host 'a b'"),
         new Case("dedupe-window", "-1m", "invalid dedupe-window '-1m'"),
         new Case("dedupe-window", "721h", "invalid dedupe-window '721h': must be a duration from 1ms to 720h"),
         new Case("max-pending-writes", "0", "invalid max-pending-writes '0'"),
@@ -205,8 +260,11 @@ class ConfigLoaderTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("metrics-port 7400 is already used by port");
     assertThatThrownBy(() -> load(Map.of("data-dir", "/d", "peer-port", "65535"), Map.of()))
-        .hasMessageContaining("invalid membership-port '65536'")
-        .hasMessageContaining("default: peer-port + 1");
+        .hasMessageContaining("invalid peer-port '65535': must be a port number 1..65534 (membership uses peer-port + 1)")
+        .hasMessageContaining("flag --peer-port");
+    assertThatThrownBy(() -> load(Map.of("data-dir", "/d", "port", "7402"), Map.of()))
+        .hasMessageContaining("the membership port (peer-port + 1) 7402 is already used by port")
+        .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("peer-port"));
   }
 
   @Test

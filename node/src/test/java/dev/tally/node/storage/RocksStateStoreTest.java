@@ -262,4 +262,18 @@ class RocksStateStoreTest {
       }
     }
   }
+
+  @Test
+  void rememberMember_survivesReopen_andALaterDcReplacesTheEarlierOne() {
+    try (RocksStateStore store = open("c1")) {
+      assertThat(store.knownMembers()).isEmpty();
+      store.rememberMember("n2", "dc1");
+      store.rememberMember("n3", "dc2");
+      store.rememberMember("n2", "dc9");
+    }
+    try (RocksStateStore store = open("c1")) {
+      assertThat(store.knownMembers()).containsExactly(java.util.Map.entry("n2", "dc9"), java.util.Map.entry("n3", "dc2"));
+      assertThat(store.replicaId()).as("member entries do not disturb the identity").isNotZero();
+    }
+  }
 }

@@ -35,7 +35,7 @@ public final class NodeProcess implements AutoCloseable {
     int port = TestNodes.freePort();
     int peerPort;
     do {
-      peerPort = TestNodes.freePort();
+      peerPort = TestNodes.freePeerPort();
     } while (peerPort == port || peerPort + 1 == port);
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -43,6 +43,12 @@ public final class NodeProcess implements AutoCloseable {
         // RocksDB unpacks its native library into java.io.tmpdir and removes it only on a clean
         // exit; beside the log (in the test's temp dir) a SIGKILL leaves nothing behind.
         "-Djava.io.tmpdir=" + jvmTmp(log)));
+    // Atomix (membership) needs the --add-opens flags the test JVM got from surefire's argLine.
+    for (String arg : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (arg.startsWith("--add-opens")) {
+        cmd.add(arg);
+      }
+    }
     // Extra JVM flags for the node, e.g. -Dtally.node.jvmArgs=-XX:StartFlightRecording=filename=/tmp/node.jfr
     String jvmArgs = System.getProperty("tally.node.jvmArgs", "").strip();
     if (!jvmArgs.isEmpty()) {

@@ -18,12 +18,16 @@ import java.util.concurrent.TimeUnit;
 public final class TestNodes {
   private TestNodes() {}
 
-  /** A config for {@code dir} with port 0 and metrics off; {@code overrides} are key, value pairs. */
+  /**
+   * A config for {@code dir} with port 0, free peer ports (peer-port and peer-port + 1, so tests
+   * never meet on the default 7401/7402) and metrics off; {@code overrides} are key, value pairs.
+   */
   public static NodeConfig config(Path dir, String... overrides) {
     Map<String, String> flags = new HashMap<>();
     flags.put("name", "test-node");
     flags.put("data-dir", dir.toString());
     flags.put("port", "0");
+    flags.put("peer-port", Integer.toString(freePeerPort()));
     flags.put("metrics-port", "0");
     for (int i = 0; i < overrides.length; i += 2) {
       flags.put(overrides[i], overrides[i + 1]);
@@ -58,6 +62,29 @@ public final class TestNodes {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /**
+   * A loopback port P that was free a moment ago with P + 1 free too (TCP and UDP): a node's peer
+   * port, whose membership port is the next one.
+   */
+  public static int freePeerPort() {
+    for (int attempt = 0; attempt < 100; attempt++) {
+      int p = freePort();
+      if (p >= 65_534) {
+        continue;
+      }
+      try (ServerSocket a = new ServerSocket(p, 1, java.net.InetAddress.getLoopbackAddress());
+          ServerSocket b = new ServerSocket(p + 1, 1, java.net.InetAddress.getLoopbackAddress());
+          java.net.DatagramSocket u = new java.net.DatagramSocket(p + 1, java.net.InetAddress.getLoopbackAddress())) {
+        a.setReuseAddress(true);
+        b.setReuseAddress(true);
+        return p;
+      } catch (IOException e) {
+        // taken meanwhile: try another
+      }
+    }
+    throw new IllegalStateException("no free pair of loopback ports found");
   }
 
   /** A loopback port that was free a moment ago. */

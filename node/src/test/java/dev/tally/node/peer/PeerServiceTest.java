@@ -1,0 +1,118 @@
+package dev.tally.node.peer;
+
+import static dev.tally.node.testing.GrpcAssertions.assertStatus;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tally.api.v1.GetRequest;
+import dev.tally.gossip.crdt.PnCounter;
+import dev.tally.gossip.crdt.StateMessages;
+import dev.tally.node.TallyNode;
+import dev.tally.node.testing.TestNodes;
+import dev.tally.peer.v1.DeltaAck;
+import dev.tally.peer.v1.DeltaBatch;
+import dev.tally.peer.v1.NodeRef;
+import dev.tally.peer.v1.PeerServiceGrpc;
+import dev.tally.peer.v1.PeerServiceGrpc.PeerServiceBlockingStub;
+import dev.tally.peer.v1.ReadStatesRequest;
+import dev.tally.peer.v1.ReadStatesResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The peer port of a real node: cluster-id check, input validation, merge-then-ack. */
+class PeerServiceTest {
+  private static final NodeRef PEER = NodeRef.newBuilder().setName("other").setDc("dc1").build();
+
+  @TempDir
+  Path dir;
+
+  private TallyNode node;
+  private ManagedChannel peerChannel;
+
+  @BeforeEach
+  void start() {
+    node = TestNodes.start(dir, "cluster-id", "blue");
+    peerChannel = NettyChannelBuilder.forAddress("127.0.0.1", node.peerPort()).usePlaintext().build();
+  }
+
+  @AfterEach
+  void stop() {
+    TestNodes.shutdown(peerChannel);
+    node.close();
+  }
+
+  private PeerServiceBlockingStub stub(String clusterId) {
+    PeerServiceBlockingStub s = PeerServiceGrpc.newBlockingStub(peerChannel).withDeadlineAfter(10, TimeUnit.SECONDS);
+    return clusterId == null ? s : s.withInterceptors(ClusterIdInterceptors.client(clusterId, "other"));
+  }
+
+  private static DeltaBatch push(String key, long p) {
+    return DeltaBatch.newBuilder().setFrom(PEER)
+        .addStates(StateMessages.toMessage(key, PnCounter.EMPTY.increment(0x77, p, 1_000))).build();
+  }
+
+  @Test
+  void call_fromAnotherCluster_isRefusedNamingBothIds() {
+    assertStatus(() -> stub("green").pushDelta(push("k", 5)), Status.Code.FAILED_PRECONDITION,
+        "peer call from cluster 'green' refused: this node belongs to cluster 'blue'");
+    ManagedChannel client = TestNodes.channel(node);
+    try {
+      assertThat(TestNodes.blocking(client).get(GetRequest.newBuilder().setKey("k").build()).getValue())
+          .as("nothing merged").isZero();
+    } finally {
+      TestNodes.shutdown(client);
+    }
+  }
+
+  @Test
+  void call_withoutClusterId_isRefused() {
+    assertStatus(() -> stub(null).readStates(ReadStatesRequest.newBuilder().setFrom(PEER).addKeys("k").build()),
+        Status.Code.FAILED_PRECONDITION, "without the tally-cluster-id header", "cluster 'blue'");
+  }
+
+  @Test
+  void pushDelta_mergesDurablyThenAcks_andReadStatesReturnsTheState() {
+    DeltaAck ack = stub("blue").pushDelta(push("k", 5));
+    assertThat(ack.getChanged()).isEqualTo(1);
+    assertThat(stub("blue").pushDelta(push("k", 5)).getChanged()).as("a duplicate changes nothing").isZero();
+
+    ManagedChannel client = TestNodes.channel(node);
+    try {
+      assertThat(TestNodes.blocking(client).get(GetRequest.newBuilder().setKey("k").build()).getValue()).isEqualTo(5);
+    } finally {
+      TestNodes.shutdown(client);
+    }
+    ReadStatesResponse states = stub("blue").readStates(ReadStatesRequest.newBuilder().setFrom(PEER)
+        .addKeys("k").addKeys("none").build());
+    assertThat(states.getStatesList()).hasSize(2);
+    assertThat(StateMessages.fromMessage(states.getStates(0)).value()).isEqualTo(5);
+    assertThat(states.getStates(1).getEntriesCount()).isZero();
+  }
+
+  @Test
+  void badPeerInput_isInvalidArgument_andChangesNothing() {
+    assertStatus(() -> stub("blue").pushDelta(DeltaBatch.newBuilder().addAllStates(push("k", 5).getStatesList()).build()),
+        Status.Code.INVALID_ARGUMENT, "PushDelta refused, nothing changed", "from is missing");
+    assertStatus(() -> stub("blue").pushDelta(DeltaBatch.newBuilder().setFrom(PEER)
+            .addStates(push("", 1).getStates(0)).build()),
+        Status.Code.INVALID_ARGUMENT, "states[0].key is empty");
+    assertStatus(() -> stub("blue").readStates(ReadStatesRequest.newBuilder()
+            .setFrom(NodeRef.newBuilder().setName("test-node").setDc("dc1")).addKeys("k").build()),
+        Status.Code.INVALID_ARGUMENT, "this node's own name");
+    assertThat(stub("blue").readStates(ReadStatesRequest.newBuilder().setFrom(PEER).addKeys("k").build())
+        .getStates(0).getEntriesCount()).isZero();
+  }
+
+  @Test
+  void closedNode_answersUnavailable() {
+    PeerServiceBlockingStub s = stub("blue");
+    node.close();
+    assertStatus(() -> s.pushDelta(push("k", 1)), Status.Code.UNAVAILABLE);
+  }
+}

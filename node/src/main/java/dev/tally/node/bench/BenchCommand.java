@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -40,6 +41,7 @@ import picocli.CommandLine.Spec;
         "  tally bench --workload batch --batch-size 100 --json",
         "  tally bench --workload mixed --ratio 10:1 --rate 20000",
         "  tally bench --workload incr --redis 127.0.0.1:6379",
+        "  tally bench --workload incr --rate 5000 --warmup 0s --replication-metrics 127.0.0.1:7403,127.0.0.1:7413,127.0.0.1:7423",
         "",
         "Request ids are off by default so that Tally and Redis do the same work per call; --request-ids",
         "sends a unique one with every write, as the client SDK does (each costs a dedupe record)."
@@ -136,6 +138,16 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Do not add 1 to every key before a get or mixed run (then reads may find no value).")
   boolean noPrefill;
 
+  @Option(names = "--replication-metrics", paramLabel = "HOST:PORT[,...]",
+      description = "Metrics endpoints of the cluster's nodes: report the replication delay (p50/p99 of"
+          + " tally_replication_delay_seconds, every node and peer) over the measured interval, read"
+          + " --replication-grace after it so late acks count.")
+  String replicationMetrics;
+
+  @Option(names = "--replication-grace", paramLabel = "DURATION", defaultValue = "2s",
+      description = "With --replication-metrics: wait this long after the run before the last scrape. Default: ${DEFAULT-VALUE}.")
+  String replicationGrace;
+
   @Option(names = "--json", description = "Print the result as one JSON object instead of the report.")
   boolean json;
 
@@ -164,7 +176,17 @@ public final class BenchCommand implements Callable<Integer> {
         err.println(p.line());
         err.flush();
       });
+      ReplicationDelay delay = replicationMetrics == null ? null
+          : new ReplicationDelay(parseEndpoints("--replication-metrics", replicationMetrics));
+      if (delay != null) {
+        generator.onMeasureStart(delay::start);
+      }
       BenchResult result = generator.run();
+      if (delay != null) {
+        // Changes made at the end are acknowledged by peers a gossip interval or more later.
+        TimeUnit.MILLISECONDS.sleep(duration("--replication-grace", replicationGrace).toMillis());
+        result = result.withReplicationDelay(delay.finish());
+      }
       if (json) {
         out.println(result.toJson());
       } else {
@@ -190,6 +212,13 @@ public final class BenchCommand implements Callable<Integer> {
 
   /** The validated settings; picocli usage errors (exit 2) for anything wrong. */
   LoadSettings settings() {
+    if (replicationMetrics != null) {
+      if (redis != null) {
+        throw usage("--replication-metrics applies to a Tally cluster, not Redis");
+      }
+      parseEndpoints("--replication-metrics", replicationMetrics);
+      duration("--replication-grace", replicationGrace);
+    }
     if (redis != null && target != null) {
       throw usage("give either --target (Tally) or --redis, not both");
     }

@@ -21,14 +21,23 @@ import java.util.TreeMap;
  *     {@code concurrency} calls were already in flight (the server did not keep up with the rate)
  * @param loadAverageStart the machine's 1-minute load average when measuring began; -1 if unknown
  * @param clientCpuMicrosPerCall CPU the load generator's process used per completed call
+ * @param replicationDelay with {@code --replication-metrics}: the cluster's replication delay over
+ *     the measured interval; null otherwise
  */
 public record BenchResult(String target, String targetKind, LoadSettings settings, double seconds, long calls,
     LatencySummary latency, Map<Operation, OperationResult> byOperation, SortedMap<String, Long> errors, long notSent,
-    double loadAverageStart, double loadAverageEnd, int cores, double clientCpuMicrosPerCall) {
+    double loadAverageStart, double loadAverageEnd, int cores, double clientCpuMicrosPerCall,
+    ReplicationDelay.Summary replicationDelay) {
 
   public BenchResult {
     byOperation = Map.copyOf(new EnumMap<>(byOperation));
     errors = new TreeMap<>(errors);
+  }
+
+  /** This result with the replication delay measured over its interval. */
+  public BenchResult withReplicationDelay(ReplicationDelay.Summary delay) {
+    return new BenchResult(target, targetKind, settings, seconds, calls, latency, byOperation, errors, notSent,
+        loadAverageStart, loadAverageEnd, cores, clientCpuMicrosPerCall, delay);
   }
 
   public double callsPerSecond() {
@@ -87,6 +96,16 @@ public record BenchResult(String target, String targetKind, LoadSettings setting
     m.put("loadAverageEnd", loadAverageEnd);
     m.put("cores", cores);
     m.put("clientCpuMicrosPerCall", clientCpuMicrosPerCall);
+    if (replicationDelay != null) {
+      Map<String, Object> d = new LinkedHashMap<>();
+      d.put("p50", replicationDelay.p50());
+      d.put("p90", replicationDelay.p90());
+      d.put("p99", replicationDelay.p99());
+      d.put("p999", replicationDelay.p999());
+      d.put("acknowledgedKeys", replicationDelay.acknowledgedKeys());
+      d.put("nodes", replicationDelay.nodes());
+      m.put("replicationDelayMs", d);
+    }
     return Json.write(m);
   }
 
@@ -125,6 +144,12 @@ public record BenchResult(String target, String targetKind, LoadSettings setting
     out.add("  errors        " + (errors.isEmpty() ? "none" : errors.toString().replaceAll("[{}]", "").replace('=', ' ')));
     if (notSent > 0) {
       out.add(String.format("  not sent      %,d calls due at the target rate (the server fell behind)", notSent));
+    }
+    if (replicationDelay != null) {
+      ReplicationDelay.Summary d = replicationDelay;
+      out.add(String.format("  replication   delay p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f ms over %,d acknowledged keys"
+          + " (tally_replication_delay_seconds of %d nodes)", d.p50(), d.p90(), d.p99(), d.p999(), d.acknowledgedKeys(),
+          d.nodes()));
     }
     out.add(String.format("  machine       load average %.2f -> %.2f on %d cores; load generator CPU %.1f us per call",
         loadAverageStart, loadAverageEnd, cores, clientCpuMicrosPerCall));

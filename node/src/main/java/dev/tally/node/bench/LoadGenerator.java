@@ -80,6 +80,7 @@ final class LoadGenerator {
   private final AtomicInteger lanes = new AtomicInteger();
   private volatile long stopAt;
   private volatile long notSent;
+  private Runnable onMeasureStart = () -> {};
 
   LoadGenerator(LoadTarget target, LoadSettings settings, ProgressListener progress) {
     this.target = target;
@@ -97,6 +98,12 @@ final class LoadGenerator {
       succeeded.put(op, new LongAdder());
     }
     this.openPermits = new Semaphore(settings.concurrency());
+  }
+
+  /** Runs on the collecting thread when the measured interval starts (after the warm-up). */
+  LoadGenerator onMeasureStart(Runnable hook) {
+    this.onMeasureStart = hook;
+    return this;
   }
 
   /** Runs prefill, warm-up and the measured interval; returns when every call has finished or timed out. */
@@ -149,6 +156,9 @@ final class LoadGenerator {
     long lastTick = start;
     long nextTick = start + SECOND;
     long measureEnd;
+    if (!warm) {
+      onMeasureStart.run();
+    }
     while (true) {
       long boundary = warm ? warmupEnd : end;
       parkUntil(Math.min(nextTick, boundary));
@@ -165,6 +175,7 @@ final class LoadGenerator {
           loadAtStart = loadAverage();
           lastTick = now;
           nextTick = now + SECOND;
+          onMeasureStart.run();
           continue;
         }
         measureEnd = now;
@@ -208,7 +219,7 @@ final class LoadGenerator {
     double cpuPerCall = cpuAtStart < 0 || cpuAtEnd < 0 || calls == 0 ? -1 : (cpuAtEnd - cpuAtStart) / 1e3 / calls;
     return new BenchResult(target.describe(), target.kind(), s, seconds, calls, LatencySummary.of(all), byOp,
         new TreeMap<>(measuredErrors), notSent, loadAtStart, loadAtEnd, Runtime.getRuntime().availableProcessors(),
-        cpuPerCall);
+        cpuPerCall, null);
   }
 
   private boolean usedBy(Operation op) {

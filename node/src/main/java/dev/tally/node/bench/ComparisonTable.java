@@ -37,9 +37,12 @@ public final class ComparisonTable {
 
   record Ratio(String numerator, String denominator, String label) {}
 
+  record Lag(String column, String label, String flags) {}
+
   private final List<Row> rows = new ArrayList<>();
   private final List<Column> columns = new ArrayList<>();
   private final List<Ratio> ratios = new ArrayList<>();
+  private final List<Lag> lags = new ArrayList<>();
   private final Map<String, String> machine = new LinkedHashMap<>();
   private final Map<String, Map<String, Object>> results = new LinkedHashMap<>();
 
@@ -67,6 +70,7 @@ public final class ComparisonTable {
         case "row" -> t.rows.add(new Row(f[1], f[2], f.length > 3 ? f[3] : ""));
         case "col" -> t.columns.add(new Column(f[1], f[2]));
         case "ratio" -> t.ratios.add(new Ratio(f[1], f[2], f[3]));
+        case "lag" -> t.lags.add(new Lag(f[1], f[2], f.length > 3 ? f[3] : ""));
         default -> {
           if (!line.isBlank()) {
             throw new IllegalArgumentException("plan.txt: unknown line '" + line + "'");
@@ -89,6 +93,12 @@ public final class ComparisonTable {
         if (Files.exists(f) && Files.size(f) > 0) {
           t.results.put(r.id() + "__" + c.id(), (Map<String, Object>) Json.parse(Files.readString(f).strip()));
         }
+      }
+    }
+    for (Lag l : t.lags) {
+      Path f = dir.resolve("lag__" + l.column() + ".json");
+      if (Files.exists(f) && Files.size(f) > 0) {
+        t.results.put("lag__" + l.column(), (Map<String, Object>) Json.parse(Files.readString(f).strip()));
       }
     }
     return t;
@@ -132,12 +142,45 @@ public final class ComparisonTable {
       }
       md.append(' ').append(maxLoad < 0 ? "—" : String.format(Locale.ROOT, "%.1f–%.1f", minLoad, maxLoad)).append(" |\n");
     }
+    if (!lags.isEmpty()) {
+      md.append("\n### Replication delay\n\n");
+      md.append("Per key of an acknowledged delta push, from its durable commit on the node that took the write to"
+          + " the peer's durable ack (`tally_replication_delay_seconds` of every node and peer, read before and"
+          + " after the measured interval plus 2 s), under an open-loop incr load at half the rate the cluster"
+          + " reached in the incr row.\n\n");
+      md.append("| cluster | target rate | achieved | delay p50 | p90 | p99 | p99.9 | acked keys | load avg |\n");
+      md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+      for (Lag l : lags) {
+        Map<String, Object> res = results.get("lag__" + l.column());
+        md.append("| ").append(l.label()).append(" | ");
+        if (res == null) {
+          md.append("— | — | — | — | — | — | — | — |\n");
+          continue;
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> d = (Map<String, Object>) res.get("replicationDelayMs");
+        md.append(grouped((Double) res.get("rate"))).append("/s | ").append(grouped((Double) res.get("callsPerSecond")))
+            .append("/s | ");
+        if (d == null) {
+          md.append("— | — | — | — | — |");
+        } else {
+          md.append(ms(d.get("p50"))).append(" ms | ").append(ms(d.get("p90"))).append(" ms | **")
+              .append(ms(d.get("p99"))).append(" ms** | ").append(ms(d.get("p999"))).append(" ms | ")
+              .append(grouped((Double) d.get("acknowledgedKeys"))).append(" |");
+        }
+        md.append(' ').append(res.get("loadAverageStart") instanceof Double load
+            ? String.format(Locale.ROOT, "%.1f", load) : "—").append(" |\n");
+      }
+    }
     md.append("\n### How each row was run\n\n");
     md.append("Every cell is one `tally bench` run with these flags plus `--target` (Tally) or `--redis` (Redis),"
         + " `--duration ").append(machine.getOrDefault("duration", "?")).append("`, `--warmup ")
         .append(machine.getOrDefault("warmup", "?")).append("`, `--seed 1` and `--json`:\n\n");
     for (Row r : rows) {
       md.append("- ").append(r.label()).append(": `").append(r.flags()).append("`\n");
+    }
+    for (Lag l : lags) {
+      md.append("- replication delay, ").append(l.label()).append(": `").append(l.flags()).append("`\n");
     }
     md.append('\n').append(END).append('\n');
     return md.toString();

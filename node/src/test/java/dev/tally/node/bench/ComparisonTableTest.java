@@ -40,6 +40,23 @@ class ComparisonTableTest {
   }
 
   @Test
+  void markdown_showsTheReplicationDelayOfTheClusterWhenMeasured() throws Exception {
+    Files.writeString(dir.resolve("plan.txt"), String.join("\n",
+        "row|incr-64|incr, 64 in flight|--workload incr",
+        "col|tally-cluster|Tally 3 nodes, sync",
+        "lag|tally-cluster|3 nodes, incr at half (20000/s)|--rate 10000", ""));
+    Files.writeString(dir.resolve("lag__tally-cluster.json"), "{\"workload\":\"incr\",\"rate\":10000,"
+        + "\"callsPerSecond\":9990.5,\"loadAverageStart\":3.25,\"replicationDelayMs\":{\"p50\":31.5,\"p90\":60,"
+        + "\"p99\":95.25,\"p999\":150,\"acknowledgedKeys\":123456,\"nodes\":3}}");
+
+    String md = ComparisonTable.read(dir).markdown();
+
+    assertThat(md).contains("### Replication delay")
+        .contains("| 3 nodes, incr at half (20000/s) | 10,000/s | 9,991/s | 32 ms | 60 ms | **95 ms** | 150 ms | 123,456 | 3.3 |")
+        .contains("- replication delay, 3 nodes, incr at half (20000/s): `--rate 10000`");
+  }
+
+  @Test
   void splice_replacesOnlyTheGeneratedSection() {
     String section = ComparisonTable.BEGIN + "\nnew table\n" + ComparisonTable.END + "\n";
     String doc = "# Benchmarks\n\nintro\n\n" + ComparisonTable.BEGIN + "\nold table\n" + ComparisonTable.END + "\n\n## Analysis\n";

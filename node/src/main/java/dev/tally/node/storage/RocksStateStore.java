@@ -68,8 +68,9 @@ import org.slf4j.LoggerFactory;
  *
  * Every write runs on one writer thread ({@link StoreWriterThread}), in the order it was handed
  * over: {@link #writeAsync} (the group commit's pipelined local groups), {@link #write} (merges;
- * waits for its turn) and {@link #sweepExpiredDedupe}. Each is one RocksDB {@code WriteBatch},
- * built on the caller's thread, written with {@code sync=true} under {@code durability: sync}. A
+ * waits for its turn) and {@link #sweepExpiredDedupe}. Writes queued next to each other become one
+ * RocksDB {@code WriteBatch} (encoded on the caller's thread, put together on the writer's),
+ * written with {@code sync=true} under {@code durability: sync}: one fsync for all of them. A
  * synced write becomes visible to readers only after its WAL fsync (RocksDB writes and syncs the
  * WAL before inserting into the memtable and publishing the sequence number; pipelined and
  * unordered writes, which would change that, stay off), so {@link #get} and {@link #scan} only
@@ -123,7 +124,7 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
   private final Instant createdAt;
   private final AtomicInteger callsInside = new AtomicInteger();
   private final WriteHook hook;
-  private final StoreWriterThread writer = new StoreWriterThread("tally-store-writer");
+  private final StoreWriterThread writer = new StoreWriterThread("tally-store-writer", this::writeBatches);
   private volatile boolean closed;
 
   private RocksStateStore(Path dir, RocksDB db, List<AutoCloseable> resources, List<ColumnFamilyHandle> handles,
@@ -270,15 +271,13 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
   }
 
   /**
-   * Writes the states and attachment as one batch, after every write handed over before it, and
-   * returns once it is durable. Merges come this way: their states build on staged local groups,
-   * so they must land after them.
+   * Writes the states and attachment after every write handed over before it (possibly in one
+   * combined write with them), and returns once it is durable. Merges come this way: their states
+   * build on staged local groups, so they must land after them.
    */
   @Override
   public void write(Collection<KeyState> states, StoreAttachment attachment) {
-    WriteBatch batch = batch(states, attachment);
-    CompletableFuture<Long> done = writer.submit(StoreWriterThread.Kind.ORDERED, () -> writeBatch(batch, states.size()),
-        batch::close);
+    CompletableFuture<Long> done = writer.submitBatch(StoreWriterThread.Kind.ORDERED, encode(states, attachment));
     try {
       done.join();
     } catch (CompletionException e) {
@@ -287,18 +286,17 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
   }
 
   /**
-   * Queues the states and attachment as one batch behind every earlier write and returns at once;
-   * the future completes on the writer thread once the batch is durable, with the nanoseconds the
-   * RocksDB write (and fsync) took, or fails with {@link StoreException} when nothing of it was
-   * written. Such a write may build on earlier queued ones (the group commit stages groups), so when
-   * it fails, every write queued behind it fails too without touching the disk, until
+   * Queues the states and attachment behind every earlier write and returns at once; the future
+   * completes on the writer thread once they are durable, with the nanoseconds the RocksDB write
+   * (and fsync) took, or fails with {@link StoreException} when nothing of them was written. Such a
+   * write may build on earlier queued ones (the group commit stages groups), so when it fails,
+   * every write queued behind it fails too without touching the disk, until
    * {@link #clearFailedWrites} is called.
    *
    * @throws StoreException if the store is closed (nothing was queued)
    */
   public CompletableFuture<Long> writeAsync(Collection<KeyState> states, StoreAttachment attachment) {
-    WriteBatch batch = batch(states, attachment);
-    return writer.submit(StoreWriterThread.Kind.DEPENDENT, () -> writeBatch(batch, states.size()), batch::close);
+    return writer.submitBatch(StoreWriterThread.Kind.DEPENDENT, encode(states, attachment));
   }
 
   /**
@@ -309,53 +307,79 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
     writer.clearFailure();
   }
 
-  /** Caller's thread: the batch of a write (encoding happens here, off the writer thread). */
-  private WriteBatch batch(Collection<KeyState> states, StoreAttachment attachment) {
-    enter();
-    WriteBatch batch = new WriteBatch();
-    try {
-      for (KeyState ks : states) {
-        batch.put(counters, CounterKeys.encode(ks.key()), PnCounterCodec.encode(ks.state()));
-      }
-      if (attachment instanceof DedupeRecords records) {
-        for (DedupeRecord r : records.records()) {
-          byte[] id = bytes(r.requestId());
-          batch.put(dedupe, id, DedupeRecordCodec.encode(r));
-          batch.put(dedupeExpiry, expiryKey(r.expiresAtMillis(), id), EMPTY);
-        }
-      } else if (attachment != StoreAttachment.NONE) {
-        throw new IllegalArgumentException("unsupported attachment " + attachment.getClass().getName());
-      }
-      return batch;
-    } catch (RocksDBException e) {
-      batch.close();
-      throw new StoreException("preparing the write of " + states.size() + " counters failed (nothing written): "
-          + e.getMessage(), e);
-    } catch (RuntimeException e) {
-      batch.close();
-      throw e;
-    } finally {
-      exit();
+  /** One write's puts, encoded on the caller's thread (off the writer thread). */
+  private static final class EncodedBatch implements StoreWriterThread.Batch {
+    final ColumnFamilyHandle[] families;
+    final byte[][] keys;
+    final byte[][] values;
+    final int counters;
+
+    EncodedBatch(int puts, int counters) {
+      this.families = new ColumnFamilyHandle[puts];
+      this.keys = new byte[puts][];
+      this.values = new byte[puts][];
+      this.counters = counters;
+    }
+
+    @Override
+    public int counters() {
+      return counters;
+    }
+
+    @Override
+    public void release() {
+      // plain Java arrays: nothing native to free
     }
   }
 
-  /** Writer thread: writes (and under sync durability fsyncs) one batch; returns the nanoseconds it took. */
-  private long writeBatch(WriteBatch batch, int counterCount) {
-    try {
-      enter();
-    } catch (StoreException e) {
-      batch.close();
-      throw e;
+  private EncodedBatch encode(Collection<KeyState> states, StoreAttachment attachment) {
+    List<DedupeRecord> records = List.of();
+    if (attachment instanceof DedupeRecords r) {
+      records = r.records();
+    } else if (attachment != StoreAttachment.NONE) {
+      throw new IllegalArgumentException("unsupported attachment " + attachment.getClass().getName());
     }
-    long start = System.nanoTime();
-    try {
+    EncodedBatch b = new EncodedBatch(states.size() + 2 * records.size(), states.size());
+    int i = 0;
+    for (KeyState ks : states) {
+      b.families[i] = counters;
+      b.keys[i] = CounterKeys.encode(ks.key());
+      b.values[i] = PnCounterCodec.encode(ks.state());
+      i++;
+    }
+    for (DedupeRecord r : records) {
+      byte[] id = bytes(r.requestId());
+      b.families[i] = dedupe;
+      b.keys[i] = id;
+      b.values[i] = DedupeRecordCodec.encode(r);
+      i++;
+      b.families[i] = dedupeExpiry;
+      b.keys[i] = expiryKey(r.expiresAtMillis(), id);
+      b.values[i] = EMPTY;
+      i++;
+    }
+    return b;
+  }
+
+  /** Writer thread: one atomic RocksDB batch of every given write, in order; returns the write's nanoseconds. */
+  private long writeBatches(List<StoreWriterThread.Batch> batches) {
+    enter();
+    int counterCount = 0;
+    try (WriteBatch batch = new WriteBatch()) {
+      for (StoreWriterThread.Batch sb : batches) {
+        EncodedBatch b = (EncodedBatch) sb;
+        counterCount += b.counters;
+        for (int i = 0; i < b.keys.length; i++) {
+          batch.put(b.families[i], b.keys[i], b.values[i]);
+        }
+      }
       hook.beforeWrite(counterCount);
+      long start = System.nanoTime();
       db.write(writeOptions, batch);
       return System.nanoTime() - start;
     } catch (RocksDBException e) {
       throw new StoreException("writing " + counterCount + " counters failed (nothing written): " + e.getMessage(), e);
     } finally {
-      batch.close();
       exit();
     }
   }
@@ -418,8 +442,7 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
   public int sweepExpiredDedupe(long nowMillis, int limit) {
     // On the writer thread, in turn: the reads below then see every earlier write, so a record
     // re-applied by a queued group is never mistaken for an expired one.
-    CompletableFuture<Integer> done = writer.submit(StoreWriterThread.Kind.INDEPENDENT,
-        () -> sweepOnWriterThread(nowMillis, limit), () -> {});
+    CompletableFuture<Integer> done = writer.submitTask(() -> sweepOnWriterThread(nowMillis, limit));
     try {
       return done.join();
     } catch (CompletionException e) {

@@ -52,9 +52,10 @@ import org.slf4j.LoggerFactory;
  * A group goes through {@link #resolveDedupe}, {@link #prepare}, then {@link
  * RocksStateStore#writeAsync} (the store's one writer thread writes and fsyncs it) and
  * {@link Replica#stage}; the replica thread is then free to prepare the next group, which builds
- * on the staged states, while the writer thread syncs. At most {@link #MAX_GROUPS_IN_FLIGHT}
- * groups are handed over: one being written, one waiting, so the disk never idles and the groups
- * stay big. When a group is durable, the writer thread hands it back and the replica thread
+ * on the staged states, while the writer thread syncs. Groups handed over while the writer is
+ * busy are written together in its next write (one fsync), so the disk never idles and each fsync
+ * carries everything that arrived during the previous one; at most {@link #MAX_GROUPS_IN_FLIGHT}
+ * are in flight. When a group is durable, the writer thread hands it back and the replica thread
  * publishes it ({@link Replica#durable}: digest, deltas, Watch) and only then completes its
  * futures. Nothing is acknowledged or visible before it is durable (the store shows a synced
  * write to readers only after its fsync), and all store writes, merges included, are written in
@@ -89,8 +90,12 @@ public final class GroupCommitWriter implements AutoCloseable {
   public static final int MAX_GROUP = 4096;
   /** Most counter changes in one group (a batch write has up to 1000), so one group stays one modest batch. */
   public static final int MAX_GROUP_CHANGES = 65_536;
-  /** Groups handed to the store and not yet completed: one being written and synced, one ready behind it. */
-  public static final int MAX_GROUPS_IN_FLIGHT = 2;
+  /**
+   * Groups handed to the store and not yet completed. The store's writer thread writes the groups
+   * queued while it was busy as one write with one fsync, so a group handed over behind a waiting
+   * one effectively joins it; the bound keeps staged (not yet durable) state and latency in check.
+   */
+  public static final int MAX_GROUPS_IN_FLIGHT = 8;
 
   private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
   private static final int SWEEP_BATCH = 10_000;

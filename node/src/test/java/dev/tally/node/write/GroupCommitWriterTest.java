@@ -442,28 +442,35 @@ class GroupCommitWriterTest {
   }
 
   @Test
-  void pipeline_atMostTwoGroupsInFlight_laterWritesWaitAndShareOneGroup() throws Exception {
+  void pipeline_groupsQueuedBehindABusyWriter_shareItsNextWrite_andAtMostMaxAreInFlight() throws Exception {
     CountDownLatch release = faults.holdNextWrite();
-    CompletableFuture<WriteOutcome> first = writer.submit(WriteRequest.increment("a", 1, ""));
+    List<CompletableFuture<WriteOutcome>> inFlight = new ArrayList<>();
+    inFlight.add(writer.submit(WriteRequest.increment("k", 1, "")));
     faults.awaitHeld();
-    CompletableFuture<WriteOutcome> second = writer.submit(WriteRequest.increment("b", 1, ""));
-    awaitStagedGroups(2);
+    for (int g = 2; g <= GroupCommitWriter.MAX_GROUPS_IN_FLIGHT; g++) {
+      inFlight.add(writer.submit(WriteRequest.increment("k", 1, "")));
+      awaitStagedGroups(g);
+    }
     List<CompletableFuture<WriteOutcome>> later = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
-      later.add(writer.submit(WriteRequest.increment("c", 1, "")));
+      later.add(writer.submit(WriteRequest.increment("k", 1, "")));
     }
     // Writes queued behind a full pipeline are not handed over; they wait for a free slot.
-    await().atMost(Duration.ofSeconds(10)).until(() -> writer.pendingWrites() == 22);
-    assertThat(onReplicaThread(replica::stagedGroups)).isEqualTo(2);
+    await().atMost(Duration.ofSeconds(10))
+        .until(() -> writer.pendingWrites() == GroupCommitWriter.MAX_GROUPS_IN_FLIGHT + 20);
+    assertThat(onReplicaThread(replica::stagedGroups)).isEqualTo(GroupCommitWriter.MAX_GROUPS_IN_FLIGHT);
 
     release.countDown();
 
-    join(first);
-    join(second);
+    for (int i = 0; i < inFlight.size(); i++) {
+      assertThat(join(inFlight.get(i)).values().get(0).value()).isEqualTo(i + 1);
+    }
     later.forEach(GroupCommitWriterTest::join);
-    assertThat(store.get("c").value()).isEqualTo(20);
-    assertThat(faults.writes.get()).isEqualTo(3);
-    assertThat(registry.get("tally.write.group.size").summary().count()).isEqualTo(3);
+    assertThat(store.get("k").value()).isEqualTo(GroupCommitWriter.MAX_GROUPS_IN_FLIGHT + 20);
+    assertThat(registry.get("tally.write.group.size").summary().count())
+        .isEqualTo(GroupCommitWriter.MAX_GROUPS_IN_FLIGHT + 1);
+    // The held first group went alone; the groups queued behind it went together, in far fewer writes.
+    assertThat(faults.writes.get()).isBetween(2, 4);
   }
 
   @Test

@@ -111,12 +111,19 @@ public final class Replica {
   private final QuorumCoordinator quorum;
 
   /**
-   * Local groups handed to the store by the node but not yet published, oldest first. The store
-   * writes in order, so when one is durable so is every group before it.
+   * Writes handed to the store but not yet published, oldest first: the node's local groups and
+   * the merges of peers' delta pushes. The store writes in order, so when one is durable so is
+   * every one before it.
    */
-  private final ArrayDeque<PreparedWrites> staged = new ArrayDeque<>();
+  private final ArrayDeque<Staged> staged = new ArrayDeque<>();
   /** The newest state of each key a staged group changes: what the next prepare or merge builds on. */
   private final Map<String, PnCounter> stagedStates = new HashMap<>();
+
+  /**
+   * A staged write: the states it changes, where they came from (null: a local group), and what
+   * identifies it to its owner ({@link PreparedWrites} for a local group).
+   */
+  private record Staged(Object token, List<KeyState> before, List<KeyState> after, NodeRef origin) {}
 
   private final AtomicBoolean startCalled = new AtomicBoolean();
   private boolean started;
@@ -380,8 +387,12 @@ public final class Replica {
     if (prepared.after().isEmpty()) {
       return;
     }
-    staged.addLast(prepared);
-    for (KeyState ks : prepared.after()) {
+    stageWrite(new Staged(prepared, prepared.before(), prepared.after(), null));
+  }
+
+  private void stageWrite(Staged s) {
+    staged.addLast(s);
+    for (KeyState ks : s.after()) {
       stagedStates.put(ks.key(), ks.state());
     }
   }
@@ -400,55 +411,66 @@ public final class Replica {
   }
 
   /**
-   * Replica thread: the store did not write {@code prepared} (staged). Every group staged after it
+   * Replica thread: the store did not write {@code prepared} (staged). Every write staged after it
    * was built on its states, so the store fails those too (it must: they are not written either);
-   * all of them are forgotten here, and the next prepare builds on the store again. Groups staged
+   * all of them are forgotten here, and the next prepare builds on the store again. Writes staged
    * before it stay staged.
+   *
+   * @return true when this dropped something: the caller must then let the store write again
+   *     ({@link StateStore#clearFailedWrites}); false when it was dropped already (a write skipped
+   *     after an earlier failure), and clearing now could let writes built on a newer, not yet
+   *     reported failure through
    */
-  public void abandon(PreparedWrites prepared) {
+  public boolean abandon(PreparedWrites prepared) {
     checkThread();
-    if (!containsStaged(prepared)) {
-      return;
+    return abandonStaged(prepared);
+  }
+
+  /** Drops the staged write {@code token} and every write staged after it; rebuilds the staged states. */
+  private boolean abandonStaged(Object token) {
+    if (!containsStaged(token)) {
+      return false;
     }
     while (!staged.isEmpty()) {
-      if (staged.pollLast() == prepared) {
+      if (staged.pollLast().token() == token) {
         break;
       }
     }
     stagedStates.clear();
-    for (PreparedWrites p : staged) {
-      for (KeyState ks : p.after()) {
+    for (Staged s : staged) {
+      for (KeyState ks : s.after()) {
         stagedStates.put(ks.key(), ks.state());
       }
     }
+    return true;
   }
 
-  /** Staged groups not yet published, for tests and metrics. */
+  /** Staged writes (local groups and delta merges) not yet published, for tests and metrics. */
   public int stagedGroups() {
     return staged.size();
   }
 
-  private boolean containsStaged(PreparedWrites prepared) {
-    for (PreparedWrites p : staged) {
-      if (p == prepared) {
+  private boolean containsStaged(Object token) {
+    for (Staged s : staged) {
+      if (s.token() == token) {
         return true;
       }
     }
     return false;
   }
 
-  /** Publishes staged groups oldest first, up to and including {@code last} (all when null). */
-  private void publishStaged(PreparedWrites last) {
+  /** Publishes staged writes oldest first, up to and including {@code lastToken}'s (all when null). */
+  private void publishStaged(Object lastToken) {
     while (!staged.isEmpty()) {
-      PreparedWrites p = staged.pollFirst();
-      for (KeyState ks : p.after()) {
-        // A later staged group may have changed the key again; then its state stays the base.
+      Staged s = staged.pollFirst();
+      for (KeyState ks : s.after()) {
+        // A later staged write may have changed the key again; then its state stays the base.
         if (stagedStates.get(ks.key()) == ks.state()) {
           stagedStates.remove(ks.key());
         }
       }
-      onDurableChange(p.before(), p.after(), null);
-      if (p == last) {
+      onDurableChange(s.before(), s.after(), s.origin());
+      if (s.token() == lastToken) {
         return;
       }
     }
@@ -485,8 +507,10 @@ public final class Replica {
     }
   }
 
-  /** Replica thread: the {@link dev.tally.gossip.merge.StateMerger} of every peer-state path. */
-  private List<KeyState> mergeFromPeer(List<KeyState> states, NodeRef from) {
+  /** A merge computed against the newest states: the keys it changes, before and after. */
+  private record MergePlan(List<KeyState> before, List<KeyState> after) {}
+
+  private MergePlan planMerge(List<KeyState> states) {
     Map<String, PnCounter> incoming = new LinkedHashMap<>();
     for (KeyState ks : states) {
       incoming.merge(ks.key(), ks.state(), PnCounter::merge);
@@ -502,31 +526,80 @@ public final class Replica {
         after.add(new KeyState(e.getKey(), merged));
       }
     }
-    if (after.isEmpty()) {
+    return new MergePlan(before, after);
+  }
+
+  /**
+   * Replica thread: the {@link dev.tally.gossip.merge.StateMerger} of anti-entropy and read repair:
+   * one store write, waited for, then published.
+   */
+  private List<KeyState> mergeFromPeer(List<KeyState> states, NodeRef from) {
+    MergePlan plan = planMerge(states);
+    if (plan.after().isEmpty()) {
       return List.of();
     }
-    store.write(after, StoreAttachment.NONE);
-    // The store writes in order: the staged groups this merge built on are durable now. Publishing
+    store.write(plan.after(), StoreAttachment.NONE);
+    // The store writes in order: the staged writes this merge built on are durable now. Publishing
     // them first keeps the digest tree, deltas and Watch in the order the states were made.
     publishStaged(null);
-    onDurableChange(before, after, from);
-    return after;
+    onDurableChange(plan.before(), plan.after(), from);
+    return plan.after();
+  }
+
+  /**
+   * Replica thread: a delta push's merge, without holding the replica thread for the disk: staged
+   * like a local group and handed to the store's ordered asynchronous write; {@code done}
+   * completes with the number of changed keys once it is durable and published (the ack a peer
+   * waits for), or fails with the store's exception when nothing was written.
+   */
+  private void mergeFromPeerAsync(List<KeyState> states, NodeRef from, CompletableFuture<Integer> done) {
+    MergePlan plan = planMerge(states);
+    if (plan.after().isEmpty()) {
+      done.complete(0);
+      return;
+    }
+    CompletableFuture<Long> written = store.writeAsync(plan.after(), StoreAttachment.NONE);
+    Staged s = new Staged(new Object(), plan.before(), plan.after(), from);
+    stageWrite(s);
+    written.whenComplete((nanos, error) -> scheduler.execute(() -> {
+      if (error == null) {
+        if (containsStaged(s.token())) {
+          publishStaged(s.token());
+        }
+        done.complete(plan.after().size());
+      } else {
+        // Nothing of it was written, nor of anything staged after it (the store skips those).
+        if (abandonStaged(s.token())) {
+          store.clearFailedWrites();
+        }
+        done.completeExceptionally(error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+            ? error.getCause() : error);
+      }
+    }));
   }
 
   // ---------------------------------------------------------------- peer calls
 
   /**
-   * Any thread: a peer's delta push. Merges the states with one store write and completes after it
-   * returned, so the ack means the states are durable here. Changes merged from another DC are
+   * Any thread: a peer's delta push. Merges the states with one store write, pipelined like a local
+   * group (the replica thread does not wait for the disk), and completes once that write is durable
+   * and published, so the ack means the states are durable here. Changes merged from another DC are
    * relayed to this DC's peers.
    */
   public CompletableFuture<DeltaAck> onPushDelta(DeltaBatch batch) {
-    return onReplicaThread(() -> {
+    return onReplicaThreadAsync(result -> {
       NodeRef from = PeerInput.sender(batch.hasFrom(), batch.getFrom(), config.nodeName());
       List<KeyState> states = PeerInput.states(batch.getStatesList(), "states");
-      int changed = mergeFromPeer(states, from).size();
-      observer.deltaReceived(from.getName(), states.size(), changed, batch.getSerializedSize());
-      return DeltaAck.newBuilder().setChanged(changed).build();
+      CompletableFuture<Integer> merged = new CompletableFuture<>();
+      merged.whenComplete((changed, error) -> {
+        if (error != null) {
+          result.completeExceptionally(error);
+          return;
+        }
+        observer.deltaReceived(from.getName(), states.size(), changed, batch.getSerializedSize());
+        result.complete(DeltaAck.newBuilder().setChanged(changed).build());
+      });
+      mergeFromPeerAsync(states, from, merged);
     });
   }
 

@@ -31,6 +31,29 @@ public interface StateStore {
   void write(Collection<KeyState> states, StoreAttachment attachment);
 
   /**
+   * Replica thread: queues the write behind every earlier one and returns at once; the future
+   * completes (on any thread) with the nanoseconds the write took once it is durable, or fails with
+   * {@link StoreException} when nothing of it was written. Such a write may build on states not yet
+   * durable (staged), so when one fails, the store fails every write handed over after it without
+   * writing it, until {@link #clearFailedWrites}. A write becomes visible to {@link #get} only once
+   * durable. The default writes synchronously.
+   */
+  default java.util.concurrent.CompletableFuture<Long> writeAsync(Collection<KeyState> states, StoreAttachment attachment) {
+    try {
+      write(states, attachment);
+      return java.util.concurrent.CompletableFuture.completedFuture(0L);
+    } catch (StoreException e) {
+      return java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * Replica thread, after a failed {@link #writeAsync}, once everything built on it was dropped:
+   * writes handed over from now on are attempted again. The default has nothing to clear.
+   */
+  default void clearFailedWrites() {}
+
+  /**
    * Visits, in (key hash, key) order, every key whose unsigned 32-bit key hash lies in
    * {@code [fromHash, toHashExclusive)}; both bounds are unsigned values in {@code [0, 2^32]}.
    */

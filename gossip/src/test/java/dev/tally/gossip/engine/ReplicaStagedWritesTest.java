@@ -45,11 +45,18 @@ class ReplicaStagedWritesTest {
   private static final long SELF = 0x1000;
   private static final long PEER = 0x2000;
 
-  /** The node's store, reduced to its order: a FIFO of asynchronous writes and synchronous ones behind them. */
+  /**
+   * The node's store, reduced to its order: asynchronous writes queue until the test lands them
+   * (their futures complete then); a synchronous write lands every queued one first. Failing the
+   * head fails everything queued behind it, as the node's writer skips writes built on a failure.
+   */
   static final class OrderedStore implements StateStore {
+    record Queued(List<KeyState> states, CompletableFuture<Long> done) {}
+
     final InMemoryStateStore durable = new InMemoryStateStore();
-    final ArrayDeque<List<KeyState>> queued = new ArrayDeque<>();
+    final ArrayDeque<Queued> queued = new ArrayDeque<>();
     int writes;
+    int clears;
     /** The next synchronous write throws and writes nothing (as the node's writer skipping it would). */
     boolean failNextSyncWrite;
 
@@ -70,17 +77,27 @@ class ReplicaStagedWritesTest {
     }
 
     @Override
+    public CompletableFuture<Long> writeAsync(Collection<KeyState> states, StoreAttachment attachment) {
+      Queued q = new Queued(List.copyOf(states), new CompletableFuture<>());
+      queued.addLast(q);
+      return q.done();
+    }
+
+    @Override
+    public void clearFailedWrites() {
+      clears++;
+    }
+
+    @Override
     public void scan(long fromHash, long toHashExclusive, Consumer<KeyState> visitor) {
       durable.scan(fromHash, toHashExclusive, visitor);
     }
 
-    void writeAsync(List<KeyState> states) {
-      queued.addLast(List.copyOf(states));
-    }
-
     void landOne() {
-      durable.write(queued.pollFirst(), StoreAttachment.NONE);
+      Queued q = queued.pollFirst();
+      durable.write(q.states(), StoreAttachment.NONE);
       writes++;
+      q.done().complete(0L);
     }
 
     void landAll() {
@@ -91,7 +108,9 @@ class ReplicaStagedWritesTest {
 
     /** The head write fails, and so does everything queued behind it (it builds on the head). */
     void failAll() {
-      queued.clear();
+      while (!queued.isEmpty()) {
+        queued.pollFirst().done().completeExceptionally(new StoreException("injected: disk full"));
+      }
     }
   }
 
@@ -142,7 +161,7 @@ class ReplicaStagedWritesTest {
         writes.add(LocalWrite.of(CounterChange.increment(k, amount)));
       }
       PreparedWrites p = replica.prepare(writes);
-      store.writeAsync(p.after());
+      store.writeAsync(p.after(), StoreAttachment.NONE);
       replica.stage(p);
       out[0] = p;
     });
@@ -204,26 +223,58 @@ class ReplicaStagedWritesTest {
     assertTreeMatchesStore();
   }
 
+  private static DeltaBatch delta(String key, PnCounter state) {
+    return DeltaBatch.newBuilder().setFrom(NodeRef.newBuilder().setName("b").setDc("dc1"))
+        .addStates(StateMessages.toMessage(key, state)).build();
+  }
+
   @Test
-  void merge_whileGroupsAreStaged_buildsOnThemLandsAfterThemAndPublishesInOrder() {
+  void pushDelta_whileGroupsAreStaged_buildsOnThemAndIsAckedOnlyOnceItLandedBehindThem() {
     PreparedWrites g1 = stageIncrements(10, "k");
     PnCounter peerState = PnCounter.EMPTY.increment(PEER, 1000, VirtualTime.EPOCH_MILLIS);
-    DeltaBatch delta = DeltaBatch.newBuilder().setFrom(NodeRef.newBuilder().setName("b").setDc("dc1"))
-        .addStates(StateMessages.toMessage("k", peerState)).build();
 
-    CompletableFuture<DeltaAck> ack = replica.onPushDelta(delta);
+    CompletableFuture<DeltaAck> ack = replica.onPushDelta(delta("k", peerState));
+    time.runFor(Duration.ZERO);
+
+    assertThat(ack).as("the replica thread did not wait for the disk, and nothing is durable yet").isNotDone();
+    assertThat(replica.stagedGroups()).isEqualTo(2);
+    PreparedWrites g2 = stageIncrements(1, "k");
+    assertThat(appliedValue(g2, 0)).as("a later local write builds on the staged merge").isEqualTo(1011);
+
+    store.landOne();
+    time.runAs("a", () -> replica.durable(g1));
+    store.landOne();
     time.runFor(Duration.ZERO);
 
     assertThat(ack).isCompleted();
+    assertThat(ack.join().getChanged()).isEqualTo(1);
     PnCounter stored = store.get("k");
     assertThat(stored.p(SELF)).as("the staged local increment survives the merge").isEqualTo(10);
     assertThat(stored.p(PEER)).isEqualTo(1000);
-    assertThat(published).extracting(ks -> ks.state().value()).containsExactly(10L, 1010L);
-    assertThat(replica.stagedGroups()).isZero();
-
-    time.runAs("a", () -> replica.durable(g1)); // the node's own report arrives later: nothing more to do
-    assertThat(published).hasSize(2);
+    store.landOne();
+    time.runAs("a", () -> replica.durable(g2));
+    assertThat(published).extracting(ks -> ks.state().value()).containsExactly(10L, 1010L, 1011L);
     assertTreeMatchesStore();
+  }
+
+  @Test
+  void pushDelta_whoseWriteFails_isNotAckedAndWhatWasBuiltOnItIsDropped() {
+    CompletableFuture<DeltaAck> ack = replica.onPushDelta(
+        delta("k", PnCounter.EMPTY.increment(PEER, 1000, VirtualTime.EPOCH_MILLIS)));
+    time.runFor(Duration.ZERO);
+    PreparedWrites builtOnIt = stageIncrements(1, "k");
+    assertThat(appliedValue(builtOnIt, 0)).isEqualTo(1001);
+
+    store.failAll();
+    time.runFor(Duration.ZERO);
+
+    assertThat(ack).isCompletedExceptionally();
+    assertThat(replica.stagedGroups()).as("the local group built on the merge is dropped too").isZero();
+    assertThat(store.clears).isEqualTo(1);
+    time.runAs("a", () -> assertThat(replica.abandon(builtOnIt)).as("already dropped: do not clear again").isFalse());
+    PreparedWrites next = stageIncrements(1, "k");
+    assertThat(appliedValue(next, 0)).as("built on the store again").isEqualTo(1);
+    assertThat(published).isEmpty();
   }
 
   @Test
@@ -275,23 +326,26 @@ class ReplicaStagedWritesTest {
   }
 
   @Test
-  void mergeWhoseWriteFails_publishesNothingAndKeepsTheGroupsStaged() {
+  void commitWhoseWriteFails_publishesNothingAndKeepsTheGroupsStaged() {
     PreparedWrites g1 = stageIncrements(10, "k");
     store.failNextSyncWrite = true;
-    DeltaBatch delta = DeltaBatch.newBuilder().setFrom(NodeRef.newBuilder().setName("b").setDc("dc1"))
-        .addStates(StateMessages.toMessage("k", PnCounter.EMPTY.increment(PEER, 7, VirtualTime.EPOCH_MILLIS)))
-        .build();
 
-    CompletableFuture<DeltaAck> ack = replica.onPushDelta(delta);
-    time.runFor(Duration.ZERO);
+    time.runAs("a", () -> {
+      PreparedWrites p = replica.prepare(List.of(LocalWrite.of(CounterChange.increment("other", 1))));
+      try {
+        replica.commit(p, StoreAttachment.NONE);
+        throw new AssertionError("the commit should have failed");
+      } catch (StoreException expected) {
+        // nothing written, nothing published
+      }
+    });
 
-    assertThat(ack).isCompletedExceptionally();
     assertThat(replica.stagedGroups()).isEqualTo(1);
     assertThat(published).isEmpty();
     store.landOne();
     time.runAs("a", () -> replica.durable(g1));
     assertThat(published).extracting(ks -> ks.state().value()).containsExactly(10L);
-    assertThat(store.get("k").p(PEER)).isZero();
+    assertThat(store.get("other").value()).isZero();
     assertTreeMatchesStore();
   }
 

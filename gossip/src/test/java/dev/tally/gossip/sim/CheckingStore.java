@@ -19,7 +19,7 @@ import java.util.function.Consumer;
  * rules: {@link #writeAsync} queues a write; {@link #landNext} (an event the simulator schedules
  * after an I/O delay) writes the oldest; a synchronous {@link #write} (merges, commits) lands every
  * queued write first. When a queued write fails, every write queued behind it and every
- * synchronous write fails too, until {@link #clearFailure} (the engine has dropped what was built
+ * synchronous write fails too, until {@link #clearFailedWrites} (the engine has dropped what was built
  * on it). A crash loses the queue, never what has landed.
  */
 final class CheckingStore implements StateStore {
@@ -33,8 +33,8 @@ final class CheckingStore implements StateStore {
   private final java.util.ArrayDeque<QueuedWrite> queued = new java.util.ArrayDeque<>();
   private boolean poisoned;
 
-  /** A pipelined local write waiting for the simulated writer thread, and who to tell what became of it. */
-  record QueuedWrite(java.util.List<KeyState> states, Runnable onLanded, Runnable onFailed, Runnable onLost) {}
+  /** A pipelined write (a local group or a delta merge) waiting for the simulated writer thread. */
+  private record QueuedWrite(java.util.List<KeyState> states, java.util.concurrent.CompletableFuture<Long> done) {}
 
   CheckingStore(SimWorld world, Ledger ledger, String node, java.util.SplittableRandom random) {
     this.world = world;
@@ -65,9 +65,16 @@ final class CheckingStore implements StateStore {
     writeNow(states, attachment);
   }
 
-  /** Queues a write behind every earlier one, as the node's {@code writeAsync}. */
-  void writeAsync(QueuedWrite write) {
-    queued.addLast(write);
+  /**
+   * Queues a write behind every earlier one, as the node's store does, and schedules the writer
+   * thread's next step after a random I/O delay (on the calling incarnation: a crash drops it).
+   */
+  @Override
+  public java.util.concurrent.CompletableFuture<Long> writeAsync(Collection<KeyState> states, StoreAttachment attachment) {
+    QueuedWrite w = new QueuedWrite(java.util.List.copyOf(states), new java.util.concurrent.CompletableFuture<>());
+    queued.addLast(w);
+    world.schedule(world.current(), (long) (random.nextDouble() * 3_000_000L), this::landNext);
+    return w.done();
   }
 
   /** The writer thread's next step: writes the oldest queued write, or fails it after a failure. */
@@ -78,25 +85,29 @@ final class CheckingStore implements StateStore {
     }
     if (poisoned) {
       world.trace(node, "queued write of " + w.states().size() + " states skipped: an earlier one failed");
-      w.onFailed().run();
+      w.done().completeExceptionally(new StoreException("skipped on " + node + ": an earlier write it builds on failed"));
       return;
     }
     try {
       writeNow(w.states(), StoreAttachment.NONE);
     } catch (StoreException e) {
       poisoned = true;
-      w.onFailed().run();
+      w.done().completeExceptionally(e);
       return;
     }
-    w.onLanded().run();
+    w.done().complete(0L);
   }
 
   /** The engine dropped everything built on a failed write: writes queued before now fail, later ones go. */
-  void clearFailure() {
+  @Override
+  public void clearFailedWrites() {
+    if (!poisoned) {
+      return; // a second report of the same failure: writes queued since are clean
+    }
     while (!queued.isEmpty()) {
       QueuedWrite w = queued.pollFirst();
       world.trace(node, "queued write of " + w.states().size() + " states skipped: handed over before the clear");
-      w.onFailed().run();
+      w.done().completeExceptionally(new StoreException("skipped on " + node + ": handed over before the failure was cleared"));
     }
     poisoned = false;
   }
@@ -104,7 +115,7 @@ final class CheckingStore implements StateStore {
   /** A crash: the queued writes never reach the disk. */
   void loseQueued() {
     while (!queued.isEmpty()) {
-      queued.pollFirst().onLost().run();
+      queued.pollFirst().done().completeExceptionally(new StoreException("lost in a crash of " + node));
     }
     poisoned = false;
   }

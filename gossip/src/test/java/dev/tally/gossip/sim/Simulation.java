@@ -251,25 +251,26 @@ final class Simulation {
   private void pipelined(SimNode node, Incarnation inc, PreparedWrites prepared, List<CounterChange> owed,
       List<KeyState> applied, List<LocalWrite> writes) {
     CheckingStore store = node.store;
-    store.writeAsync(new CheckingStore.QueuedWrite(prepared.after(),
-        () -> world.schedule(inc, 0, () -> {
+    store.writeAsync(prepared.after(), StoreAttachment.NONE).whenComplete((nanos, error) -> {
+      if (error == null) {
+        world.schedule(inc, 0, () -> {
           inc.replica.durable(prepared);
           world.trace(node.name, () -> "pipelined write durable " + writes);
           acknowledged(node, inc.replica, applied);
-        }),
-        () -> {
-          // Never written, and never will be: owed to nobody.
-          owed.forEach(change -> ledger.revoke(node.replicaId, change));
-          writesFailed++;
-          world.schedule(inc, 0, () -> {
-            inc.replica.abandon(prepared);
-            store.clearFailure();
-          });
-        },
-        () -> owed.forEach(change -> ledger.revoke(node.replicaId, change))));
+        });
+        return;
+      }
+      // Never written, and never will be (failed, skipped or lost in a crash): owed to nobody.
+      owed.forEach(change -> ledger.revoke(node.replicaId, change));
+      writesFailed++;
+      world.schedule(inc, 0, () -> {
+        if (inc.replica.abandon(prepared)) {
+          store.clearFailedWrites();
+        }
+      });
+    });
     inc.replica.stage(prepared);
     world.trace(node.name, () -> "staged " + writes);
-    world.schedule(inc, (long) (pipelineRandom.nextDouble() * 3 * MS), store::landNext);
   }
 
   private void acknowledged(SimNode node, Replica replica, List<KeyState> applied) {

@@ -295,6 +295,7 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
    *
    * @throws StoreException if the store is closed (nothing was queued)
    */
+  @Override
   public CompletableFuture<Long> writeAsync(Collection<KeyState> states, StoreAttachment attachment) {
     return writer.submitBatch(StoreWriterThread.Kind.DEPENDENT, encode(states, attachment));
   }
@@ -303,6 +304,7 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
    * After a failed {@link #writeAsync}, once the caller has dropped every state built on it: writes
    * handed over from now on are attempted again. Idempotent.
    */
+  @Override
   public void clearFailedWrites() {
     writer.clearFailure();
   }

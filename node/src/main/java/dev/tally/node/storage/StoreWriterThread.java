@@ -27,8 +27,11 @@ import java.util.concurrent.TimeUnit;
  * carry the submitter's <em>epoch</em>. When a write holding a dependent batch fails, every batch
  * of that epoch or older still queued is skipped (fails without touching the disk: it may hold the
  * failed batch's states), until the submitter has dropped everything built on the failure and
- * calls {@link #clearFailure()}, which starts a new epoch. Clearing twice is harmless: the epoch
- * only moves past the newest failure. A failed combined write fails every batch in it.
+ * calls {@link #clearFailure()}, which starts a new epoch past every failure so far. The submitter
+ * clears only when handling a failure dropped staged writes (the engine's {@code abandon} says
+ * so): handling a batch that was merely skipped must not clear, since a newer failure may not have
+ * been reported yet and writes built on it would get through. A failed combined write fails every
+ * batch in it.
  *
  * <h2>Threads</h2>
  *

@@ -345,8 +345,9 @@ public final class GroupCommitWriter implements AutoCloseable {
         Throwable cause = e.getCause() != null ? e.getCause() : e;
         // Nothing of this group was written, nor of any group handed over after it (they built on
         // it and the store skips them); drop the staged states, then let new groups be written.
-        replica.abandon(g.prepared);
-        store.clearFailedWrites();
+        if (replica.abandon(g.prepared)) {
+          store.clearFailedWrites();
+        }
         log.error("write group of {} failed; nothing of it was written", g.all.size(), cause);
         WriteException failure = storageFailed(cause);
         for (Pending p : g.all) {

@@ -121,14 +121,24 @@ public final class PnCounter {
    *     happen when concurrent writers on different replicas together passed the limit
    */
   public long value() {
-    Int128 sum = Int128.ZERO;
+    // sum(P) - sum(N) in 128 bits as two longs (no allocation: this runs for every write).
+    long hi = 0;
+    long lo = 0;
     for (int i = 0; i < replicas.length; i++) {
-      sum = sum.plusUnsigned(ps[i]).minusUnsigned(ns[i]);
+      long plus = lo + ps[i];
+      if (Long.compareUnsigned(plus, lo) < 0) {
+        hi++;
+      }
+      long minus = plus - ns[i];
+      if (Long.compareUnsigned(plus, ns[i]) < 0) {
+        hi--;
+      }
+      lo = minus;
     }
-    if (!sum.fitsInLong()) {
-      throw new CounterOverflowException("counter value " + sum + " is outside the signed 64-bit range");
+    if (hi != (lo >> 63)) {
+      throw new CounterOverflowException("counter value " + new Int128(hi, lo) + " is outside the signed 64-bit range");
     }
-    return sum.low();
+    return lo;
   }
 
   /** Adds {@code amount} (>= 1) to this replica's P. */
@@ -184,12 +194,11 @@ public final class PnCounter {
           insert(ns, at, positive ? 0 : newSide),
           insert(times, at, nowMillis));
     }
-    next.checkValueFits();
+    // One entry with both sides below 2^63 always has a 64-bit value: skip the 128-bit sum.
+    if (next.replicas.length != 1 || next.ps[0] < 0 || next.ns[0] < 0) {
+      next.value();
+    }
     return next;
-  }
-
-  private void checkValueFits() {
-    value();
   }
 
   /**

@@ -13,6 +13,33 @@ import dev.tally.gossip.crdt.PnCounter;
 public final class KeyDigest {
   private KeyDigest() {}
 
+  /** {@link #keyHash64(byte[])} of a key's UTF-8 bytes; an ASCII key is hashed from its chars, without encoding it. */
+  public static long keyHash64(String key) {
+    int len = key.length();
+    for (int i = 0; i < len; i++) {
+      if (key.charAt(i) >= 0x80) {
+        return keyHash64(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
+    }
+    long h = 0x243F6A8885A308D3L ^ len;
+    int i = 0;
+    for (; i + 8 <= len; i += 8) {
+      long w = 0;
+      for (int b = 7; b >= 0; b--) {
+        w = (w << 8) | key.charAt(i + b);
+      }
+      h = mix(h ^ w);
+    }
+    if (i < len) {
+      long w = 0;
+      for (int b = len - 1; b >= i; b--) {
+        w = (w << 8) | key.charAt(b);
+      }
+      h = mix(h ^ w ^ 0x9E3779B97F4A7C15L);
+    }
+    return mix(h);
+  }
+
   /** 64-bit hash of a key's UTF-8 bytes (8 bytes at a time, little-endian, SplitMix64 mixing). */
   public static long keyHash64(byte[] utf8) {
     long h = 0x243F6A8885A308D3L ^ utf8.length;

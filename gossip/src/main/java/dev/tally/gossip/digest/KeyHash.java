@@ -13,7 +13,56 @@ public final class KeyHash {
   private KeyHash() {}
 
   public static int of(String key) {
-    return murmur3(key.getBytes(StandardCharsets.UTF_8));
+    int len = key.length();
+    for (int i = 0; i < len; i++) {
+      if (key.charAt(i) >= 0x80) {
+        return murmur3(key.getBytes(StandardCharsets.UTF_8));
+      }
+    }
+    return murmur3Ascii(key);
+  }
+
+  /** {@link #murmur3} of an ASCII string's bytes, read from its chars without encoding them first. */
+  private static int murmur3Ascii(String key) {
+    final int c1 = 0xcc9e2d51;
+    final int c2 = 0x1b873593;
+    int h1 = 0;
+    int len = key.length();
+    int roundedEnd = len & ~3;
+    for (int i = 0; i < roundedEnd; i += 4) {
+      int k1 = key.charAt(i) | (key.charAt(i + 1) << 8) | (key.charAt(i + 2) << 16) | (key.charAt(i + 3) << 24);
+      k1 *= c1;
+      k1 = Integer.rotateLeft(k1, 15);
+      k1 *= c2;
+      h1 ^= k1;
+      h1 = Integer.rotateLeft(h1, 13);
+      h1 = h1 * 5 + 0xe6546b64;
+    }
+    int k1 = 0;
+    switch (len & 3) {
+      case 3:
+        k1 = key.charAt(roundedEnd + 2) << 16;
+        // fall through
+      case 2:
+        k1 |= key.charAt(roundedEnd + 1) << 8;
+        // fall through
+      case 1:
+        k1 |= key.charAt(roundedEnd);
+        k1 *= c1;
+        k1 = Integer.rotateLeft(k1, 15);
+        k1 *= c2;
+        h1 ^= k1;
+        break;
+      default:
+        break;
+    }
+    h1 ^= len;
+    h1 ^= h1 >>> 16;
+    h1 *= 0x85ebca6b;
+    h1 ^= h1 >>> 13;
+    h1 *= 0xc2b2ae35;
+    h1 ^= h1 >>> 16;
+    return h1;
   }
 
   public static int murmur3(byte[] data) {

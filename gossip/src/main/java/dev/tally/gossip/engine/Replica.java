@@ -33,6 +33,7 @@ import dev.tally.peer.v1.NodeRef;
 import dev.tally.peer.v1.ReadStatesRequest;
 import dev.tally.peer.v1.ReadStatesResponse;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -58,7 +59,10 @@ import org.slf4j.LoggerFactory;
  *   <li>Build it over the node's store, transport and membership, then call {@link #start()} and
  *       wait for it (it rebuilds the digest tree from the store) before opening the peer port.
  *   <li>Local writes: {@link #prepare} then {@link #commit} in one replica-thread task (the node's
- *       group commit). Committing is all it takes to replicate them.
+ *       group commit). Committing is all it takes to replicate them. Or pipelined, so the next
+ *       group is prepared while the store writes this one: {@link #prepare}, hand the states to
+ *       the store's ordered asynchronous write, {@link #stage}; then, on the replica thread, once
+ *       the write is durable {@link #durable} (publishes it), or if it failed {@link #abandon}.
  *   <li>Peer calls: the PeerService hands each request to {@link #onPushDelta},
  *       {@link #onCompareDigest}, {@link #onSyncBuckets} or {@link #onReadStates} from its own
  *       thread (never blocking a gRPC event loop: they return at once) and answers when the future
@@ -105,6 +109,21 @@ public final class Replica {
   private final DeltaReplicator deltas;
   private final AntiEntropy antiEntropy;
   private final QuorumCoordinator quorum;
+
+  /**
+   * Writes handed to the store but not yet published, oldest first: the node's local groups and
+   * the merges of peers' delta pushes. The store writes in order, so when one is durable so is
+   * every one before it.
+   */
+  private final ArrayDeque<Staged> staged = new ArrayDeque<>();
+  /** The newest state of each key a staged group changes: what the next prepare or merge builds on. */
+  private final Map<String, PnCounter> stagedStates = new HashMap<>();
+
+  /**
+   * A staged write: the states it changes, where they came from (null: a local group), and what
+   * identifies it to its owner ({@link PreparedWrites} for a local group).
+   */
+  private record Staged(Object token, List<KeyState> before, List<KeyState> after, NodeRef origin) {}
 
   private final AtomicBoolean startCalled = new AtomicBoolean();
   private boolean started;
@@ -254,59 +273,88 @@ public final class Replica {
   /**
    * Replica thread: computes a group of local writes against the current states, in order, without
    * storing anything. Writes to the same key coalesce into one new state; a write whose change
-   * would overflow is rejected whole and the others proceed. Call {@link #commit} in the same
-   * task, before anything else can change a state.
+   * would overflow is rejected whole and the others proceed. Builds on the states of staged groups
+   * (see {@link #stage}) where there are any. Call {@link #commit}, or hand the states to the store
+   * and call {@link #stage}, in the same task, before anything else can change a state.
    */
   public PreparedWrites prepare(List<LocalWrite> writes) {
     checkThread();
     long now = clock.currentTimeMillis();
-    Map<String, PnCounter> before = new LinkedHashMap<>();
-    Map<String, PnCounter> working = new HashMap<>();
-    List<WriteResult> results = new ArrayList<>(writes.size());
+    long self = config.replicaId();
+    int totalChanges = 0;
     for (LocalWrite write : writes) {
-      Map<String, PnCounter> staged = new HashMap<>();
-      WriteResult.Overflow overflow = null;
+      totalChanges += write.changes().size();
+    }
+    // One slot per key, looked up once per change; a write that overflows is undone from its log.
+    Map<String, Slot> slots = new HashMap<>(Math.max(16, (int) (Math.min(totalChanges, 1 << 20) / 0.75f) + 1));
+    List<Slot> firstTouched = new ArrayList<>();
+    List<WriteResult> results = new ArrayList<>(writes.size());
+    Slot[] touched = new Slot[16];
+    PnCounter[] undo = new PnCounter[16];
+    for (LocalWrite write : writes) {
       List<CounterChange> changes = write.changes();
-      for (int i = 0; i < changes.size(); i++) {
+      int n = changes.size();
+      if (touched.length < n) {
+        touched = new Slot[n];
+        undo = new PnCounter[n];
+      }
+      WriteResult.Overflow overflow = null;
+      int i = 0;
+      for (; i < n; i++) {
         CounterChange change = changes.get(i);
         String key = change.key();
-        PnCounter current = staged.get(key);
-        if (current == null) {
-          current = working.get(key);
-        }
-        if (current == null) {
-          current = store.get(key);
-          before.put(key, current);
-          working.put(key, current);
+        Slot slot = slots.get(key);
+        if (slot == null) {
+          slot = new Slot(key, latest(key));
+          slots.put(key, slot);
+          firstTouched.add(slot);
         }
         try {
-          staged.put(key, current.add(config.replicaId(), change.amount(), now, !change.decrement()));
+          PnCounter next = slot.current.add(self, change.amount(), now, !change.decrement());
+          touched[i] = slot;
+          undo[i] = slot.current;
+          slot.current = next;
         } catch (CounterOverflowException e) {
           overflow = new WriteResult.Overflow(i, e.getMessage());
           break;
         }
       }
       if (overflow != null) {
+        // Newest first, so every key goes back to the state this write found.
+        for (int j = i - 1; j >= 0; j--) {
+          touched[j].current = undo[j];
+        }
         results.add(overflow);
         continue;
       }
-      working.putAll(staged);
-      List<KeyState> states = new ArrayList<>(changes.size());
-      for (CounterChange change : changes) {
-        states.add(new KeyState(change.key(), working.get(change.key())));
+      KeyState[] states = new KeyState[n];
+      for (int j = 0; j < n; j++) {
+        states[j] = new KeyState(touched[j].key, touched[j].current);
       }
-      results.add(new WriteResult.Applied(states));
+      results.add(new WriteResult.Applied(List.of(states)));
     }
-    List<KeyState> beforeStates = new ArrayList<>();
-    List<KeyState> afterStates = new ArrayList<>();
-    for (Map.Entry<String, PnCounter> e : before.entrySet()) {
-      PnCounter after = working.get(e.getKey());
-      if (after != e.getValue()) {
-        beforeStates.add(new KeyState(e.getKey(), e.getValue()));
-        afterStates.add(new KeyState(e.getKey(), after));
+    List<KeyState> beforeStates = new ArrayList<>(firstTouched.size());
+    List<KeyState> afterStates = new ArrayList<>(firstTouched.size());
+    for (Slot slot : firstTouched) {
+      if (slot.current != slot.before) {
+        beforeStates.add(new KeyState(slot.key, slot.before));
+        afterStates.add(new KeyState(slot.key, slot.current));
       }
     }
     return new PreparedWrites(results, beforeStates, afterStates);
+  }
+
+  /** A key's state during one {@link #prepare}: where the group found it and where it is now. */
+  private static final class Slot {
+    final String key;
+    final PnCounter before;
+    PnCounter current;
+
+    Slot(String key, PnCounter before) {
+      this.key = key;
+      this.before = before;
+      this.current = before;
+    }
   }
 
   /**
@@ -320,9 +368,118 @@ public final class Replica {
       return;
     }
     store.write(prepared.after(), attachment);
+    // The store writes in order: every staged group went to it before this write, so is durable.
+    publishStaged(null);
     if (!prepared.after().isEmpty()) {
       onDurableChange(prepared.before(), prepared.after(), null);
     }
+  }
+
+  /**
+   * Replica thread: the node has handed {@code prepared}'s after-states to the store's ordered
+   * asynchronous write (in this same task, right after {@link #prepare}). Until it is durable,
+   * later prepares and merges build on these states, while readers, Watch, deltas and
+   * anti-entropy still see only what the store holds (the store makes a write visible only once it
+   * is durable). Follow with {@link #durable} or {@link #abandon}.
+   */
+  public void stage(PreparedWrites prepared) {
+    checkThread();
+    if (prepared.after().isEmpty()) {
+      return;
+    }
+    stageWrite(new Staged(prepared, prepared.before(), prepared.after(), null));
+  }
+
+  private void stageWrite(Staged s) {
+    staged.addLast(s);
+    for (KeyState ks : s.after()) {
+      stagedStates.put(ks.key(), ks.state());
+    }
+  }
+
+  /**
+   * Replica thread: the store reports {@code prepared} (staged) durable. Publishes it, and before
+   * it every group staged earlier (the store wrote them first), to the digest tree, the delta
+   * buffers and the listener. A group a merge or commit already published is skipped.
+   */
+  public void durable(PreparedWrites prepared) {
+    checkThread();
+    if (!containsStaged(prepared)) {
+      return;
+    }
+    publishStaged(prepared);
+  }
+
+  /**
+   * Replica thread: the store did not write {@code prepared} (staged). Every write staged after it
+   * was built on its states, so the store fails those too (it must: they are not written either);
+   * all of them are forgotten here, and the next prepare builds on the store again. Writes staged
+   * before it stay staged.
+   *
+   * @return true when this dropped something: the caller must then let the store write again
+   *     ({@link StateStore#clearFailedWrites}); false when it was dropped already (a write skipped
+   *     after an earlier failure), and clearing now could let writes built on a newer, not yet
+   *     reported failure through
+   */
+  public boolean abandon(PreparedWrites prepared) {
+    checkThread();
+    return abandonStaged(prepared);
+  }
+
+  /** Drops the staged write {@code token} and every write staged after it; rebuilds the staged states. */
+  private boolean abandonStaged(Object token) {
+    if (!containsStaged(token)) {
+      return false;
+    }
+    while (!staged.isEmpty()) {
+      if (staged.pollLast().token() == token) {
+        break;
+      }
+    }
+    stagedStates.clear();
+    for (Staged s : staged) {
+      for (KeyState ks : s.after()) {
+        stagedStates.put(ks.key(), ks.state());
+      }
+    }
+    return true;
+  }
+
+  /** Staged writes (local groups and delta merges) not yet published, for tests and metrics. */
+  public int stagedGroups() {
+    return staged.size();
+  }
+
+  private boolean containsStaged(Object token) {
+    for (Staged s : staged) {
+      if (s.token() == token) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Publishes staged writes oldest first, up to and including {@code lastToken}'s (all when null). */
+  private void publishStaged(Object lastToken) {
+    while (!staged.isEmpty()) {
+      Staged s = staged.pollFirst();
+      for (KeyState ks : s.after()) {
+        // A later staged write may have changed the key again; then its state stays the base.
+        if (stagedStates.get(ks.key()) == ks.state()) {
+          stagedStates.remove(ks.key());
+        }
+      }
+      onDurableChange(s.before(), s.after(), s.origin());
+      if (s.token() == lastToken) {
+        return;
+      }
+    }
+  }
+
+  /** A key's newest state: a staged group's, else the store's. */
+  private PnCounter latest(String key) {
+    PnCounter s = stagedStates.get(key);
+    return s != null ? s : store.get(key);
   }
 
   /**
@@ -350,8 +507,10 @@ public final class Replica {
     }
   }
 
-  /** Replica thread: the {@link dev.tally.gossip.merge.StateMerger} of every peer-state path. */
-  private List<KeyState> mergeFromPeer(List<KeyState> states, NodeRef from) {
+  /** A merge computed against the newest states: the keys it changes, before and after. */
+  private record MergePlan(List<KeyState> before, List<KeyState> after) {}
+
+  private MergePlan planMerge(List<KeyState> states) {
     Map<String, PnCounter> incoming = new LinkedHashMap<>();
     for (KeyState ks : states) {
       incoming.merge(ks.key(), ks.state(), PnCounter::merge);
@@ -359,35 +518,88 @@ public final class Replica {
     List<KeyState> before = new ArrayList<>();
     List<KeyState> after = new ArrayList<>();
     for (Map.Entry<String, PnCounter> e : incoming.entrySet()) {
-      PnCounter current = store.get(e.getKey());
+      // Built on staged states too, so the merged state never drops a staged local increment.
+      PnCounter current = latest(e.getKey());
       PnCounter merged = current.merge(e.getValue());
       if (merged != current) {
         before.add(new KeyState(e.getKey(), current));
         after.add(new KeyState(e.getKey(), merged));
       }
     }
-    if (after.isEmpty()) {
+    return new MergePlan(before, after);
+  }
+
+  /**
+   * Replica thread: the {@link dev.tally.gossip.merge.StateMerger} of anti-entropy and read repair:
+   * one store write, waited for, then published.
+   */
+  private List<KeyState> mergeFromPeer(List<KeyState> states, NodeRef from) {
+    MergePlan plan = planMerge(states);
+    if (plan.after().isEmpty()) {
       return List.of();
     }
-    store.write(after, StoreAttachment.NONE);
-    onDurableChange(before, after, from);
-    return after;
+    store.write(plan.after(), StoreAttachment.NONE);
+    // The store writes in order: the staged writes this merge built on are durable now. Publishing
+    // them first keeps the digest tree, deltas and Watch in the order the states were made.
+    publishStaged(null);
+    onDurableChange(plan.before(), plan.after(), from);
+    return plan.after();
+  }
+
+  /**
+   * Replica thread: a delta push's merge, without holding the replica thread for the disk: staged
+   * like a local group and handed to the store's ordered asynchronous write; {@code done}
+   * completes with the number of changed keys once it is durable and published (the ack a peer
+   * waits for), or fails with the store's exception when nothing was written.
+   */
+  private void mergeFromPeerAsync(List<KeyState> states, NodeRef from, CompletableFuture<Integer> done) {
+    MergePlan plan = planMerge(states);
+    if (plan.after().isEmpty()) {
+      done.complete(0);
+      return;
+    }
+    CompletableFuture<Long> written = store.writeAsync(plan.after(), StoreAttachment.NONE);
+    Staged s = new Staged(new Object(), plan.before(), plan.after(), from);
+    stageWrite(s);
+    written.whenComplete((nanos, error) -> scheduler.execute(() -> {
+      if (error == null) {
+        if (containsStaged(s.token())) {
+          publishStaged(s.token());
+        }
+        done.complete(plan.after().size());
+      } else {
+        // Nothing of it was written, nor of anything staged after it (the store skips those).
+        if (abandonStaged(s.token())) {
+          store.clearFailedWrites();
+        }
+        done.completeExceptionally(error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+            ? error.getCause() : error);
+      }
+    }));
   }
 
   // ---------------------------------------------------------------- peer calls
 
   /**
-   * Any thread: a peer's delta push. Merges the states with one store write and completes after it
-   * returned, so the ack means the states are durable here. Changes merged from another DC are
+   * Any thread: a peer's delta push. Merges the states with one store write, pipelined like a local
+   * group (the replica thread does not wait for the disk), and completes once that write is durable
+   * and published, so the ack means the states are durable here. Changes merged from another DC are
    * relayed to this DC's peers.
    */
   public CompletableFuture<DeltaAck> onPushDelta(DeltaBatch batch) {
-    return onReplicaThread(() -> {
+    return onReplicaThreadAsync(result -> {
       NodeRef from = PeerInput.sender(batch.hasFrom(), batch.getFrom(), config.nodeName());
       List<KeyState> states = PeerInput.states(batch.getStatesList(), "states");
-      int changed = mergeFromPeer(states, from).size();
-      observer.deltaReceived(from.getName(), states.size(), changed, batch.getSerializedSize());
-      return DeltaAck.newBuilder().setChanged(changed).build();
+      CompletableFuture<Integer> merged = new CompletableFuture<>();
+      merged.whenComplete((changed, error) -> {
+        if (error != null) {
+          result.completeExceptionally(error);
+          return;
+        }
+        observer.deltaReceived(from.getName(), states.size(), changed, batch.getSerializedSize());
+        result.complete(DeltaAck.newBuilder().setChanged(changed).build());
+      });
+      mergeFromPeerAsync(states, from, merged);
     });
   }
 

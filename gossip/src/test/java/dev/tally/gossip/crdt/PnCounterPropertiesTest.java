@@ -169,6 +169,17 @@ class PnCounterPropertiesTest {
   }
 
   @Property
+  void value_isTheExactSumOrAnOverflow(@ForAll("states") PnCounter a) {
+    BigInteger exact = exactValue(a);
+    if (exact.bitLength() < 64) {
+      assertThat(a.value()).isEqualTo(exact.longValueExact());
+    } else {
+      assertThatThrownBy(a::value).isInstanceOf(CounterOverflowException.class)
+          .hasMessageContaining(exact.toString());
+    }
+  }
+
+  @Property
   void contentHash_ignoresConstructionOrder(@ForAll("states") PnCounter a) {
     List<PnCounter.Entry> reversed = new ArrayList<>(a.entries());
     java.util.Collections.reverse(reversed);

@@ -30,7 +30,9 @@ import java.util.concurrent.CompletionException;
  * randomness); virtual time moves only by events.
  *
  * <ol>
- *   <li>Safety phase: every node writes (prepare/commit; an op is acknowledged when commit returns),
+ *   <li>Safety phase: every node writes (prepare/commit, an op acknowledged when commit returns;
+ *       or, for half the ops, pipelined as the node's group commit does: prepare/stage, the write
+ *       lands later on the simulated store writer thread, acknowledged once it has),
  *       some writes are also replicated to a QUORUM and some QUORUM reads run, while the nemesis
  *       partitions the network (majority/minority, one node isolated, bridge, DC split, one-way),
  *       loses, duplicates and delays messages, crashes and restarts nodes, and wipes disks. Checked
@@ -57,6 +59,8 @@ final class Simulation {
   private final SplittableRandom engineRandom;
   private final SplittableRandom clockRandom;
   private final SplittableRandom storeRandom;
+  /** Picks commit or pipelined (stage, land later) for each local op, and the simulated I/O delay. */
+  private final SplittableRandom pipelineRandom;
   private final List<String> faultLog = new ArrayList<>();
   private final List<String> keys = new ArrayList<>();
   private boolean safetyPhase = true;
@@ -89,6 +93,8 @@ final class Simulation {
       int kind = keyRandom.nextInt(10);
       keys.add(kind == 0 ? "ключ-" + i : kind == 1 ? "k".repeat(1 + keyRandom.nextInt(300)) + i : "key-" + i);
     }
+    // Split last, so the streams above (and the seeds' fault schedules) stay as they were.
+    this.pipelineRandom = root.split();
   }
 
   SimParams params() {
@@ -168,6 +174,8 @@ final class Simulation {
     }
     inc.alive = false;
     node.current = null;
+    // Pipelined writes still queued die with the process; they were never acknowledged.
+    node.store.loseQueued();
     crashes++;
     log(why + " " + node.name);
   }
@@ -218,6 +226,10 @@ final class Simulation {
       }
     }
     owed.forEach(change -> ledger.applied(node.replicaId, change));
+    if (pipelineRandom.nextBoolean()) {
+      pipelined(node, inc, prepared, owed, applied, writes);
+      return;
+    }
     try {
       replica.commit(prepared, StoreAttachment.NONE);
     } catch (StoreException e) {
@@ -227,6 +239,41 @@ final class Simulation {
       return;
     }
     world.trace(node.name, () -> "committed " + writes);
+    acknowledged(node, replica, applied);
+  }
+
+  /**
+   * The node's pipelined group commit: stage the group and hand it to the store's writer thread,
+   * which lands it after an I/O delay (or earlier, when a merge or commit writes behind it); the
+   * engine publishes it once it has landed, and drops it (and whatever was staged after it) if it
+   * failed.
+   */
+  private void pipelined(SimNode node, Incarnation inc, PreparedWrites prepared, List<CounterChange> owed,
+      List<KeyState> applied, List<LocalWrite> writes) {
+    CheckingStore store = node.store;
+    store.writeAsync(prepared.after(), StoreAttachment.NONE).whenComplete((nanos, error) -> {
+      if (error == null) {
+        world.schedule(inc, 0, () -> {
+          inc.replica.durable(prepared);
+          world.trace(node.name, () -> "pipelined write durable " + writes);
+          acknowledged(node, inc.replica, applied);
+        });
+        return;
+      }
+      // Never written, and never will be (failed, skipped or lost in a crash): owed to nobody.
+      owed.forEach(change -> ledger.revoke(node.replicaId, change));
+      writesFailed++;
+      world.schedule(inc, 0, () -> {
+        if (inc.replica.abandon(prepared)) {
+          store.clearFailedWrites();
+        }
+      });
+    });
+    inc.replica.stage(prepared);
+    world.trace(node.name, () -> "staged " + writes);
+  }
+
+  private void acknowledged(SimNode node, Replica replica, List<KeyState> applied) {
     if (!applied.isEmpty() && workloadRandom.nextDouble() < params.quorumWriteRate()) {
       replica.replicateToQuorum(applied).whenComplete((v, e) -> {
         if (e == null) {

@@ -27,7 +27,8 @@ public final class TallyCommand implements Runnable {
       DecrCommand::new,
       GetCommand::new,
       WatchCommand::new,
-      StatusCommand::new);
+      StatusCommand::new,
+      dev.tally.node.bench.BenchCommand::new);
 
   @Spec
   CommandSpec spec;

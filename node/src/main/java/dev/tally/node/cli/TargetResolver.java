@@ -16,10 +16,10 @@ import java.util.Objects;
  * $TALLY_HOME/local/endpoints} ({@code TALLY_HOME} defaults to {@code ~/.tally}); without that
  * file, a node on this machine's default client port, {@value #FALLBACK}.
  */
-final class TargetResolver {
+public final class TargetResolver {
 
   /** The target when no local cluster is recorded: {@code tally node}'s default address. */
-  static final String FALLBACK = "127.0.0.1:7400";
+  public static final String FALLBACK = "127.0.0.1:7400";
 
   private final Map<String, String> env;
   private final Path userHome;
@@ -28,18 +28,18 @@ final class TargetResolver {
    * @param env the environment ({@code TALLY_HOME} is read from it)
    * @param userHome the user's home directory, where {@code .tally} lives by default
    */
-  TargetResolver(Map<String, String> env, Path userHome) {
+  public TargetResolver(Map<String, String> env, Path userHome) {
     this.env = Map.copyOf(Objects.requireNonNull(env, "env"));
     this.userHome = Objects.requireNonNull(userHome, "userHome");
   }
 
   /** The process's environment and home directory. */
-  static TargetResolver system() {
+  public static TargetResolver system() {
     return new TargetResolver(System.getenv(), Path.of(System.getProperty("user.home")));
   }
 
   /** The file {@code tally up} writes the local cluster's client endpoints to. */
-  Path endpointsFile() {
+  public Path endpointsFile() {
     String home = env.get("TALLY_HOME");
     Path base = home == null || home.isBlank() ? userHome.resolve(".tally") : Path.of(home);
     return base.resolve("local").resolve("endpoints");
@@ -51,7 +51,7 @@ final class TargetResolver {
    * @throws IllegalArgumentException naming the file when it exists but cannot be read or lists
    *     no endpoint
    */
-  Resolved resolve() {
+  public Resolved resolve() {
     Path file = endpointsFile();
     String text;
     try {
@@ -78,5 +78,5 @@ final class TargetResolver {
    * @param target {@code host:port[,host:port...]}
    * @param source where it came from, for error messages
    */
-  record Resolved(String target, String source) {}
+  public record Resolved(String target, String source) {}
 }

@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -62,11 +64,26 @@ import org.slf4j.LoggerFactory;
  * <p>The replica id is drawn on the first open of an empty directory and never changes; a
  * directory of another cluster id, of a newer format, or held by another process is refused.
  *
- * <p>Threads: {@link #get}, {@link #scan}, {@link #findDedupe} and the statistics from any thread;
- * {@link #write} and {@link #sweepExpiredDedupe} from the replica thread only (one writer keeps
- * each group one batch); {@link #close} once, after the writer has stopped. A close waits for
- * readers still inside RocksDB, then refuses new calls with {@link StoreException}, so a late
- * reader never touches a closed native handle.
+ * <h2>Writes</h2>
+ *
+ * Every write runs on one writer thread ({@link StoreWriterThread}), in the order it was handed
+ * over: {@link #writeAsync} (the group commit's pipelined local groups), {@link #write} (merges;
+ * waits for its turn) and {@link #sweepExpiredDedupe}. Writes queued next to each other become one
+ * RocksDB {@code WriteBatch} (encoded on the caller's thread, put together on the writer's),
+ * written with {@code sync=true} under {@code durability: sync}: one fsync for all of them. A
+ * synced write becomes visible to readers only after its WAL fsync (RocksDB writes and syncs the
+ * WAL before inserting into the memtable and publishing the sequence number; pipelined and
+ * unordered writes, which would change that, stay off), so {@link #get} and {@link #scan} only
+ * ever see durable states.
+ *
+ * <h2>Threads</h2>
+ *
+ * {@link #get}, {@link #scan}, {@link #findDedupe} and the statistics from any thread;
+ * {@link #write}, {@link #writeAsync}, {@link #clearFailedWrites} and {@link #sweepExpiredDedupe}
+ * from the replica thread (the node's one submitter, which keeps the order meaningful);
+ * {@link #close} once, after the replica thread has stopped submitting. A close lets queued writes
+ * finish, waits for readers still inside RocksDB, then refuses new calls with
+ * {@link StoreException}, so a late reader never touches a closed native handle.
  */
 public final class RocksStateStore implements StateStore, AutoCloseable {
 
@@ -106,11 +123,14 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
   private final long replicaId;
   private final Instant createdAt;
   private final AtomicInteger callsInside = new AtomicInteger();
+  private final WriteHook hook;
+  private final StoreWriterThread writer = new StoreWriterThread("tally-store-writer", this::writeBatches);
   private volatile boolean closed;
 
   private RocksStateStore(Path dir, RocksDB db, List<AutoCloseable> resources, List<ColumnFamilyHandle> handles,
-      Durability durability, long replicaId, Instant createdAt) {
+      Durability durability, long replicaId, Instant createdAt, WriteHook hook) {
     this.dir = dir;
+    this.hook = hook;
     this.db = db;
     this.resources = resources;
     this.handles = List.copyOf(handles);
@@ -129,11 +149,28 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
   }
 
   /**
+   * A test seam on the writer thread: runs before each counter batch is written to RocksDB. Throwing
+   * fails that write (nothing of it is written), as a full disk would; blocking holds the writer.
+   */
+  @FunctionalInterface
+  public interface WriteHook {
+    WriteHook NONE = counters -> {};
+
+    /** @param counters counter states in the batch about to be written */
+    void beforeWrite(int counters);
+  }
+
+  /**
    * Opens (creating if empty) the data directory for a cluster.
    *
    * @throws DataDirException if the directory cannot be used, with the reason
    */
   public static RocksStateStore open(Path dir, String clusterId, Durability durability, Clock clock) {
+    return open(dir, clusterId, durability, clock, WriteHook.NONE);
+  }
+
+  /** As {@link #open(Path, String, Durability, Clock)}, with a {@link WriteHook} (tests inject faults with it). */
+  public static RocksStateStore open(Path dir, String clusterId, Durability durability, Clock clock, WriteHook hook) {
     Path abs = dir.toAbsolutePath().normalize();
     prepareDirectory(abs);
     List<AutoCloseable> resources = new ArrayList<>();
@@ -188,7 +225,7 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
       }
       Identity identity = checkOrCreateIdentity(abs, db, handles, clusterId, clock);
       RocksStateStore store = new RocksStateStore(abs, db, resources, handles, durability, identity.replicaId,
-          identity.createdAt);
+          identity.createdAt, hook);
       log.info("opened data dir {} (replica {}, created {}, durability {})", abs, ReplicaIds.format(identity.replicaId),
           identity.createdAt, durability.configName());
       return store;
@@ -233,28 +270,127 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
     }
   }
 
+  /**
+   * Writes the states and attachment after every write handed over before it (possibly in one
+   * combined write with them), and returns once it is durable. Merges come this way: their states
+   * build on staged local groups, so they must land after them.
+   */
   @Override
   public void write(Collection<KeyState> states, StoreAttachment attachment) {
+    CompletableFuture<Long> done = writer.submitBatch(StoreWriterThread.Kind.ORDERED, encode(states, attachment));
+    try {
+      done.join();
+    } catch (CompletionException e) {
+      throw asStoreException(e.getCause());
+    }
+  }
+
+  /**
+   * Queues the states and attachment behind every earlier write and returns at once; the future
+   * completes on the writer thread once they are durable, with the nanoseconds the RocksDB write
+   * (and fsync) took, or fails with {@link StoreException} when nothing of them was written. Such a
+   * write may build on earlier queued ones (the group commit stages groups), so when it fails,
+   * every write queued behind it fails too without touching the disk, until
+   * {@link #clearFailedWrites} is called.
+   *
+   * @throws StoreException if the store is closed (nothing was queued)
+   */
+  @Override
+  public CompletableFuture<Long> writeAsync(Collection<KeyState> states, StoreAttachment attachment) {
+    return writer.submitBatch(StoreWriterThread.Kind.DEPENDENT, encode(states, attachment));
+  }
+
+  /**
+   * After a failed {@link #writeAsync}, once the caller has dropped every state built on it: writes
+   * handed over from now on are attempted again. Idempotent.
+   */
+  @Override
+  public void clearFailedWrites() {
+    writer.clearFailure();
+  }
+
+  /** One write's puts, encoded on the caller's thread (off the writer thread). */
+  private static final class EncodedBatch implements StoreWriterThread.Batch {
+    final ColumnFamilyHandle[] families;
+    final byte[][] keys;
+    final byte[][] values;
+    final int counters;
+
+    EncodedBatch(int puts, int counters) {
+      this.families = new ColumnFamilyHandle[puts];
+      this.keys = new byte[puts][];
+      this.values = new byte[puts][];
+      this.counters = counters;
+    }
+
+    @Override
+    public int counters() {
+      return counters;
+    }
+
+    @Override
+    public void release() {
+      // plain Java arrays: nothing native to free
+    }
+  }
+
+  private EncodedBatch encode(Collection<KeyState> states, StoreAttachment attachment) {
+    List<DedupeRecord> records = List.of();
+    if (attachment instanceof DedupeRecords r) {
+      records = r.records();
+    } else if (attachment != StoreAttachment.NONE) {
+      throw new IllegalArgumentException("unsupported attachment " + attachment.getClass().getName());
+    }
+    EncodedBatch b = new EncodedBatch(states.size() + 2 * records.size(), states.size());
+    int i = 0;
+    for (KeyState ks : states) {
+      b.families[i] = counters;
+      b.keys[i] = CounterKeys.encode(ks.key());
+      b.values[i] = PnCounterCodec.encode(ks.state());
+      i++;
+    }
+    for (DedupeRecord r : records) {
+      byte[] id = bytes(r.requestId());
+      b.families[i] = dedupe;
+      b.keys[i] = id;
+      b.values[i] = DedupeRecordCodec.encode(r);
+      i++;
+      b.families[i] = dedupeExpiry;
+      b.keys[i] = expiryKey(r.expiresAtMillis(), id);
+      b.values[i] = EMPTY;
+      i++;
+    }
+    return b;
+  }
+
+  /** Writer thread: one atomic RocksDB batch of every given write, in order; returns the write's nanoseconds. */
+  private long writeBatches(List<StoreWriterThread.Batch> batches) {
     enter();
+    int counterCount = 0;
     try (WriteBatch batch = new WriteBatch()) {
-      for (KeyState ks : states) {
-        batch.put(counters, CounterKeys.encode(ks.key()), PnCounterCodec.encode(ks.state()));
-      }
-      if (attachment instanceof DedupeRecords records) {
-        for (DedupeRecord r : records.records()) {
-          byte[] id = bytes(r.requestId());
-          batch.put(dedupe, id, DedupeRecordCodec.encode(r));
-          batch.put(dedupeExpiry, expiryKey(r.expiresAtMillis(), id), EMPTY);
+      for (StoreWriterThread.Batch sb : batches) {
+        EncodedBatch b = (EncodedBatch) sb;
+        counterCount += b.counters;
+        for (int i = 0; i < b.keys.length; i++) {
+          batch.put(b.families[i], b.keys[i], b.values[i]);
         }
-      } else if (attachment != StoreAttachment.NONE) {
-        throw new IllegalArgumentException("unsupported attachment " + attachment.getClass().getName());
       }
+      hook.beforeWrite(counterCount);
+      long start = System.nanoTime();
       db.write(writeOptions, batch);
+      return System.nanoTime() - start;
     } catch (RocksDBException e) {
-      throw new StoreException("writing " + states.size() + " counters failed (nothing written): " + e.getMessage(), e);
+      throw new StoreException("writing " + counterCount + " counters failed (nothing written): " + e.getMessage(), e);
     } finally {
       exit();
     }
+  }
+
+  private static StoreException asStoreException(Throwable t) {
+    if (t instanceof StoreException e) {
+      return e;
+    }
+    return new StoreException(String.valueOf(t), t);
   }
 
   @Override
@@ -306,6 +442,17 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
    * @return index entries removed; {@code limit} means there may be more
    */
   public int sweepExpiredDedupe(long nowMillis, int limit) {
+    // On the writer thread, in turn: the reads below then see every earlier write, so a record
+    // re-applied by a queued group is never mistaken for an expired one.
+    CompletableFuture<Integer> done = writer.submitTask(() -> sweepOnWriterThread(nowMillis, limit));
+    try {
+      return done.join();
+    } catch (CompletionException e) {
+      throw asStoreException(e.getCause());
+    }
+  }
+
+  private int sweepOnWriterThread(long nowMillis, int limit) {
     enter();
     int removed = 0;
     try (ReadOptions options = new ReadOptions();
@@ -389,6 +536,10 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
   public void close() {
     if (closed) {
       return;
+    }
+    // Queued writes finish first (the node's group commit waited for its own); later ones are refused.
+    if (!writer.shutdown(10)) {
+      log.warn("writes to {} still queued after 10s; closing anyway", dir);
     }
     closed = true;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);

@@ -20,12 +20,14 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
@@ -42,35 +44,58 @@ import org.slf4j.LoggerFactory;
  * the same batch. Writes to one key inside a group coalesce into one state write (the engine's
  * {@link Replica#prepare} does that), so a hot key does not serialise on the disk.
  *
- * <p>A group is simply everything that queued while the previous group was being written and
- * synced: no timer, no added latency at low load, bigger groups (fewer fsyncs per write) as load
- * rises.
+ * <p>A group is everything that queued while the groups before it were being written: no timer,
+ * no added latency at low load, bigger groups (fewer fsyncs per write) as load rises.
+ *
+ * <h2>Pipeline: the next group is prepared while this one is written</h2>
+ *
+ * A group goes through {@link #resolveDedupe}, {@link #prepare}, then {@link
+ * RocksStateStore#writeAsync} (the store's one writer thread writes and fsyncs it) and
+ * {@link Replica#stage}; the replica thread is then free to prepare the next group, which builds
+ * on the staged states, while the writer thread syncs. Groups handed over while the writer is
+ * busy are written together in its next write (one fsync), so the disk never idles and each fsync
+ * carries everything that arrived during the previous one; at most {@link #MAX_GROUPS_IN_FLIGHT}
+ * are in flight. When a group is durable, the writer thread hands it back and the replica thread
+ * publishes it ({@link Replica#durable}: digest, deltas, Watch) and only then completes its
+ * futures. Nothing is acknowledged or visible before it is durable (the store shows a synced
+ * write to readers only after its fsync), and all store writes, merges included, are written in
+ * order by that one thread.
+ *
+ * <p>A failed group fails its writes ("nothing applied"), and so does every group handed over
+ * after it (they were built on its states; the store skips them); {@link Replica#abandon} drops the
+ * staged states and {@link RocksStateStore#clearFailedWrites} lets the next group be written.
+ *
+ * <p>Dedupe: a repeat of a request id whose group is still in flight is answered by that group
+ * when it completes ({@code inFlightIds}), since the store shows the record only once durable.
  *
  * <h2>Concurrency</h2>
  *
  * <ul>
  *   <li>{@link #submit} runs on any thread (gRPC event loops) and never blocks: it touches only
  *       {@code queue}, {@code pending}, {@code flushScheduled} and {@code closed}.
- *   <li>{@link #flush}, the dedupe sweep and the final drain of {@link #close} run on the replica
- *       thread ({@link Scheduler}); they alone read the queue's head, call the replica and the
- *       store's write side, and complete the futures (outside any lock: there are none).
+ *   <li>{@link #flush}, group completion, the dedupe sweep and the final drain of {@link #close}
+ *       run on the replica thread ({@link Scheduler}); they alone touch {@code inFlight},
+ *       {@code inFlightIds}, read the queue's head, call the replica and submit store writes, and
+ *       complete the futures (outside any lock: there are none).
+ *   <li>The store's writer thread only completes a group's write future; the continuation hops to
+ *       the replica thread.
  * </ul>
  *
  * <p>Futures complete on the replica thread, so their callbacks (the gRPC responses) must not
  * block.
- *
- * <h2>Overlapping write and fsync (a later step)</h2>
- *
- * A group goes through {@link #resolveDedupe}, {@link #prepare}, {@link #persist} and
- * {@link #complete}. To overlap group N's fsync with group N+1's write, {@code persist} would write
- * without sync and hand "sync, then complete group N" to a syncer thread; group N+1 may then be
- * prepared and written immediately, and is completed only after a later sync covers it. The dedupe
- * resolution stays correct because it reads the memtable, which already holds group N.
  */
 public final class GroupCommitWriter implements AutoCloseable {
 
   /** Most writes in one group; the next group starts right after. */
   public static final int MAX_GROUP = 4096;
+  /** Most counter changes in one group (a batch write has up to 1000), so one group stays one modest batch. */
+  public static final int MAX_GROUP_CHANGES = 65_536;
+  /**
+   * Groups handed to the store and not yet completed. The store's writer thread writes the groups
+   * queued while it was busy as one write with one fsync, so a group handed over behind a waiting
+   * one effectively joins it; the bound keeps staged (not yet durable) state and latency in check.
+   */
+  public static final int MAX_GROUPS_IN_FLIGHT = 8;
 
   private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
   private static final int SWEEP_BATCH = 10_000;
@@ -89,6 +114,8 @@ public final class GroupCommitWriter implements AutoCloseable {
 
   // replica thread only
   private Scheduler.Cancellable sweepTask;
+  private final ArrayDeque<Group> inFlight = new ArrayDeque<>();
+  private final Map<String, Pending> inFlightIds = new HashMap<>();
 
   private final DistributionSummary groupSize;
   private final Timer commitTime;
@@ -105,6 +132,24 @@ public final class GroupCommitWriter implements AutoCloseable {
 
     Pending(WriteRequest request) {
       this.request = request;
+    }
+  }
+
+  /** A group handed to the store: what completes when its write is durable (replica thread only). */
+  private static final class Group {
+    final List<Pending> all;
+    final List<Pending> leaders;
+    final PreparedWrites prepared;
+    final List<Object> outcomes;
+    final CompletableFuture<Long> written;
+
+    Group(List<Pending> all, List<Pending> leaders, PreparedWrites prepared, List<Object> outcomes,
+        CompletableFuture<Long> written) {
+      this.all = all;
+      this.leaders = leaders;
+      this.prepared = prepared;
+      this.outcomes = outcomes;
+      this.written = written;
     }
   }
 
@@ -125,7 +170,7 @@ public final class GroupCommitWriter implements AutoCloseable {
         .publishPercentileHistogram().minimumExpectedValue(1.0).maximumExpectedValue((double) MAX_GROUP)
         .register(registry);
     this.commitTime = Timer.builder("tally.wal.sync")
-        .description("Time to write one group's batch to RocksDB, including the WAL fsync under durability=sync")
+        .description("Time the store's writer thread spent writing one group's batch to RocksDB, including the WAL fsync under durability=sync")
         .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1).dividedBy(20))
         .maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
     this.dedupeHits = Counter.builder("tally.dedupe.hits")
@@ -183,12 +228,26 @@ public final class GroupCommitWriter implements AutoCloseable {
     return pending.get();
   }
 
-  /** Replica thread: commits one group, then leaves the thread to other tasks before the next. */
+  /**
+   * Replica thread: starts one group, then leaves the thread to other tasks before the next. With
+   * {@link #MAX_GROUPS_IN_FLIGHT} groups handed over already, it waits for the oldest to complete
+   * (which flushes again) and lets the queue grow into a bigger group meanwhile.
+   */
   void flush() {
+    if (inFlight.size() >= MAX_GROUPS_IN_FLIGHT) {
+      // Stays set, so submits do not queue flushes that could do nothing; a completion flushes.
+      flushScheduled.set(true);
+      return;
+    }
     // Cleared before draining: a submit that lands after this point schedules the next flush.
     flushScheduled.set(false);
-    commitGroup();
-    if (!queue.isEmpty() && flushScheduled.compareAndSet(false, true)) {
+    startGroup();
+    if (queue.isEmpty()) {
+      return;
+    }
+    if (inFlight.size() >= MAX_GROUPS_IN_FLIGHT) {
+      flushScheduled.set(true);
+    } else if (flushScheduled.compareAndSet(false, true)) {
       try {
         scheduler.execute(this::flush);
       } catch (RejectedExecutionException e) {
@@ -197,35 +256,122 @@ public final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
-  private void commitGroup() {
+  /** Replica thread: takes the next group from the queue and hands it to the store. */
+  private void startGroup() {
     List<Pending> group = new ArrayList<>(Math.min(queue.size(), MAX_GROUP));
-    for (Pending p; group.size() < MAX_GROUP && (p = queue.poll()) != null; ) {
+    int changes = 0;
+    for (Pending p; group.size() < MAX_GROUP && changes < MAX_GROUP_CHANGES && (p = queue.poll()) != null; ) {
       group.add(p);
+      changes += p.request.write().changes().size();
     }
     if (group.isEmpty()) {
       return;
     }
+    boolean handedOver = false;
     try {
       List<Pending> leaders = resolveDedupe(group);
-      if (!leaders.isEmpty()) {
-        PreparedWrites prepared = prepare(leaders);
-        List<Object> outcomes = outcomes(leaders, prepared);
-        persist(prepared, records(leaders, outcomes));
-        groupSize.record(group.size());
-        complete(leaders, outcomes);
+      if (leaders.isEmpty()) {
+        return;
       }
+      PreparedWrites prepared = prepare(leaders);
+      List<Object> outcomes = outcomes(leaders, prepared);
+      StoreAttachment records = records(leaders, outcomes);
+      if (prepared.after().isEmpty()) {
+        // Every write of the group was refused (overflow): nothing to store.
+        complete(leaders, outcomes);
+        return;
+      }
+      CompletableFuture<Long> written = store.writeAsync(prepared.after(), records);
+      replica.stage(prepared);
+      Group g = new Group(group, leaders, prepared, outcomes, written);
+      for (Pending p : leaders) {
+        if (p.request.hasRequestId()) {
+          inFlightIds.put(p.request.requestId(), p);
+        }
+      }
+      inFlight.addLast(g);
+      handedOver = true;
+      written.whenComplete((nanos, error) -> onWritten());
     } catch (RuntimeException e) {
-      // The store failed (nothing of this group was written) or an invariant broke: fail what is
+      // The store refused the group (nothing of it was written) or an invariant broke: fail what is
       // still open; the node carries on with the next group.
       log.error("write group of {} failed; nothing of it was written", group.size(), e);
-      WriteException failure = new WriteException(Reason.STORAGE_FAILED,
-          "the write could not be stored, nothing was applied: " + e.getMessage(), -1, e);
+      WriteException failure = storageFailed(e);
       for (Pending p : group) {
         fail(p, failure);
       }
     } finally {
-      pending.addAndGet(-group.size());
+      if (!handedOver) {
+        pending.addAndGet(-group.size());
+      }
     }
+  }
+
+  /** Writer thread: a group's write finished; the rest happens on the replica thread. */
+  private void onWritten() {
+    try {
+      scheduler.execute(this::completeWritten);
+    } catch (RejectedExecutionException e) {
+      // Only after close() gave up waiting: the replica thread is gone; close() fails what is left.
+      log.warn("a write group finished after the replica thread stopped");
+    }
+  }
+
+  /** Replica thread: completes, oldest first, every handed-over group whose write has finished. */
+  private void completeWritten() {
+    while (!inFlight.isEmpty() && inFlight.peekFirst().written.isDone()) {
+      completeGroup(inFlight.pollFirst());
+    }
+    // A flush that found no free slot left flushScheduled set and is waiting for this. Clear it
+    // before looking at the queue: a submit after the clear schedules its own flush, one before it
+    // is in the queue now.
+    flushScheduled.set(false);
+    if (!queue.isEmpty()) {
+      flush();
+    }
+  }
+
+  private void completeGroup(Group g) {
+    for (Pending p : g.leaders) {
+      if (p.request.hasRequestId()) {
+        inFlightIds.remove(p.request.requestId(), p);
+      }
+    }
+    try {
+      Long nanos;
+      try {
+        nanos = g.written.join();
+      } catch (CompletionException | java.util.concurrent.CancellationException e) {
+        Throwable cause = e.getCause() != null ? e.getCause() : e;
+        // Nothing of this group was written, nor of any group handed over after it (they built on
+        // it and the store skips them); drop the staged states, then let new groups be written.
+        if (replica.abandon(g.prepared)) {
+          store.clearFailedWrites();
+        }
+        log.error("write group of {} failed; nothing of it was written", g.all.size(), cause);
+        WriteException failure = storageFailed(cause);
+        for (Pending p : g.all) {
+          fail(p, failure);
+        }
+        return;
+      }
+      try {
+        replica.durable(g.prepared);
+      } catch (RuntimeException e) {
+        // Durable already: publishing (digest, deltas, listeners) failing must not fail the writes.
+        log.error("publishing a durable write group failed; the writes stand", e);
+      }
+      groupSize.record(g.all.size());
+      commitTime.record(nanos, TimeUnit.NANOSECONDS);
+      complete(g.leaders, g.outcomes);
+    } finally {
+      pending.addAndGet(-g.all.size());
+    }
+  }
+
+  private static WriteException storageFailed(Throwable e) {
+    return new WriteException(Reason.STORAGE_FAILED,
+        "the write could not be stored, nothing was applied: " + e.getMessage(), -1, e);
   }
 
   /**
@@ -252,6 +398,20 @@ public final class GroupCommitWriter implements AutoCloseable {
           dedupeHits.increment();
         } else {
           fail(p, reused(req, first.request.describe()));
+        }
+        continue;
+      }
+      Pending inFlightFirst = inFlightIds.get(req.requestId());
+      if (inFlightFirst != null) {
+        // Its group is being written: answer with that group's outcome when it completes.
+        if (req.sameRequestAs(inFlightFirst.request)) {
+          if (inFlightFirst.followers == null) {
+            inFlightFirst.followers = new ArrayList<>(1);
+          }
+          inFlightFirst.followers.add(p);
+          dedupeHits.increment();
+        } else {
+          fail(p, reused(req, inFlightFirst.request.describe()));
         }
         continue;
       }
@@ -318,24 +478,6 @@ public final class GroupCommitWriter implements AutoCloseable {
       }
     }
     return records.isEmpty() ? StoreAttachment.NONE : new DedupeRecords(records);
-  }
-
-  /**
-   * The one atomic (and, under sync durability, fsynced) batch of the group. A
-   * {@link dev.tally.gossip.store.StoreException} means nothing was written and propagates; any
-   * other failure comes from the change listeners, after the batch was durable, so the writes
-   * stand and are acknowledged.
-   */
-  private void persist(PreparedWrites prepared, StoreAttachment attachment) {
-    long start = System.nanoTime();
-    try {
-      replica.commit(prepared, attachment);
-    } catch (dev.tally.gossip.store.StoreException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      log.error("a change listener failed after the group was stored; the writes stand", e);
-    }
-    commitTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
   }
 
   @SuppressWarnings("unchecked")
@@ -422,6 +564,32 @@ public final class GroupCommitWriter implements AutoCloseable {
   // ---- shutdown ----------------------------------------------------------------------------
 
   /**
+   * Replica thread, at close: writes and completes everything queued, waiting here for the store
+   * (completion tasks queued behind this one then find nothing left to do).
+   */
+  private void drainAll() {
+    while (!queue.isEmpty() || !inFlight.isEmpty()) {
+      if (!queue.isEmpty() && inFlight.size() < MAX_GROUPS_IN_FLIGHT) {
+        startGroup();
+        continue;
+      }
+      Group oldest = inFlight.peekFirst();
+      try {
+        oldest.written.get(10, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        // completeGroup fails the group
+      } catch (TimeoutException e) {
+        log.warn("the store did not finish a write group within 10s at shutdown");
+        return;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      completeWritten();
+    }
+  }
+
+  /**
    * Stops accepting writes, commits every write already queued (waiting up to 10 seconds), and
    * stops the sweep. The replica thread itself belongs to the caller.
    */
@@ -437,12 +605,10 @@ public final class GroupCommitWriter implements AutoCloseable {
         if (sweepTask != null) {
           sweepTask.cancel();
         }
-        while (!queue.isEmpty()) {
-          commitGroup();
-        }
+        drainAll();
         drained.complete(null);
       });
-      drained.get(10, TimeUnit.SECONDS);
+      drained.get(30, TimeUnit.SECONDS);
     } catch (RejectedExecutionException | ExecutionException | TimeoutException e) {
       log.warn("final flush did not finish: {}", e.toString());
     } catch (InterruptedException e) {

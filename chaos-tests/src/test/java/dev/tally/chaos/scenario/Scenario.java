@@ -113,6 +113,7 @@ public final class Scenario implements AutoCloseable {
                 // Printed here, not by TallyCluster.run, so the clients can still read every node's counters.
                 System.out.println(name + ": FAILED (" + e.getClass().getSimpleName() + "); SEED=" + seed
                         + "; cluster state after failure:\n" + cluster.diagnostics());
+                s.addReadVerdict(e);
                 throw e;
             }
         }
@@ -375,11 +376,33 @@ public final class Scenario implements AutoCloseable {
         Operations ops = Operations.of(history.events());
         List<FinalRead> reads = new ArrayList<>();
         finalValues.forEach((node, values) -> values.forEach((key, v) -> reads.add(new FinalRead(node, key, v))));
-        CheckResult result = new FinalValueChecker().check(ops, reads, mustAgree)
-                .and(new QuorumReadChecker(QuorumReadChecker.Visibility.quorumWritesInSameDc(cluster.topology()))
-                        .check(ops));
+        // Reads during the run first: "a count that was never sent" names the cause when the final
+        // values are wrong (or missing because the nodes stopped answering).
+        CheckResult result = new QuorumReadChecker(QuorumReadChecker.Visibility.quorumWritesInSameDc(cluster.topology()))
+                .check(ops).and(new FinalValueChecker().check(ops, reads, mustAgree));
         System.out.println(name + ": " + summary(ops));
         return result;
+    }
+
+    /**
+     * A scenario that failed before its final check (the cluster stopped answering, say) still
+     * gets the verdict on the reads it recorded: a read showing a count that was never sent, or a
+     * QUORUM read missing an acknowledged write, usually says why.
+     */
+    private void addReadVerdict(Throwable failure) {
+        if (failure.getMessage() != null && failure.getMessage().contains(" violation(s). SEED=")) {
+            return; // the failure is the checkers' own report
+        }
+        try {
+            CheckResult reads = new QuorumReadChecker(QuorumReadChecker.Visibility.quorumWritesInSameDc(
+                    cluster.topology())).check(Operations.of(history.events()));
+            String verdict = reads.valid() ? "the reads recorded so far are all within the counter bounds"
+                    : "the reads recorded so far break the counter bounds:\n" + ViolationReport.format(seed, faultLog(), reads);
+            System.out.println(name + ": " + verdict);
+            failure.addSuppressed(new AssertionError(verdict));
+        } catch (RuntimeException e) {
+            failure.addSuppressed(e);
+        }
     }
 
     /** Throws the violation report (seed, fault log, operations involved) if {@code result} has violations. */

@@ -156,7 +156,10 @@ public final class TallyCluster implements AutoCloseable {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("TALLY_NAME", n.name());
         env.put("TALLY_DC", n.dc());
-        env.put("TALLY_HOST", n.name());
+        // Bind every interface and advertise the name: a node bound to its address at start could
+        // not serve on the new one Docker may hand out after a network reconnect.
+        env.put("TALLY_HOST", "0.0.0.0");
+        env.put("TALLY_ADVERTISE_HOST", n.name());
         env.put("TALLY_SEEDS", seeds);
         env.put("TALLY_CLUSTER_ID", "chaos-" + runId);
         env.put("TALLY_DATA_DIR", spec.dataDir());

@@ -41,8 +41,8 @@ class TallyClusterTest {
         TallyCluster.run(sleepers().node("x1", "east").node("y1", "west").build(), cluster -> {
             runId.set(cluster.runId());
             ClusterNode x1 = cluster.node("x1");
-            assertThat(x1.execAsRoot("sh", "-c", "echo $TALLY_NAME $TALLY_DC $TALLY_HOST $TALLY_SEEDS $TALLY_DATA_DIR")
-                    .stdout().strip()).isEqualTo("x1 east x1 x1:7401,y1:7401 /var/lib/tally");
+            assertThat(x1.execAsRoot("sh", "-c", "echo $TALLY_NAME $TALLY_DC $TALLY_HOST $TALLY_ADVERTISE_HOST $TALLY_SEEDS $TALLY_DATA_DIR")
+                    .stdout().strip()).isEqualTo("x1 east 0.0.0.0 x1 x1:7401,y1:7401 /var/lib/tally");
             assertThat(x1.execAsRoot("getent", "hosts", "y1").stdout()).contains(cluster.node("y1").ip());
             assertThat(x1.execAsRoot("iptables", "-S").succeeded()).as("root has NET_ADMIN").isTrue();
             assertThat(cluster.dcs()).containsExactly("east", "west");

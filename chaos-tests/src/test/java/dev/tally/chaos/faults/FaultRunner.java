@@ -7,7 +7,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
  * Plays a {@link FaultSchedule} against a cluster on a thread of its own while the test runs its
@@ -27,18 +29,36 @@ public final class FaultRunner implements AutoCloseable {
     private final CountDownLatch stop = new CountDownLatch(1);
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final Thread thread;
-    private long t0;
+    private final LongSupplier clock;
+    private final Consumer<String> sink;
+    private volatile long t0;
 
     /** Plays {@code schedule} on {@code cluster}; the fault log joins the cluster's diagnostics. */
     public FaultRunner(TallyCluster cluster, FaultSchedule schedule) {
-        this(f -> f.inject(cluster), schedule);
+        this(f -> f.inject(cluster), schedule, null, line -> {});
         cluster.addDiagnostics("fault log", () -> String.join("\n", log));
+    }
+
+    /**
+     * Plays {@code schedule} on {@code cluster}, timing its log lines by {@code clock} (nanoseconds
+     * since the run's origin, e.g. the history's, so faults and operations share one time line)
+     * and handing each line to {@code sink} as well.
+     */
+    public FaultRunner(TallyCluster cluster, FaultSchedule schedule, LongSupplier clock, Consumer<String> sink) {
+        this(f -> f.inject(cluster), schedule, clock, sink);
     }
 
     /** Plays {@code schedule} through {@code injector} (tests pass one that needs no cluster). */
     FaultRunner(Function<Fault, Fault.Healer> injector, FaultSchedule schedule) {
+        this(injector, schedule, null, line -> {});
+    }
+
+    private FaultRunner(Function<Fault, Fault.Healer> injector, FaultSchedule schedule, LongSupplier clock,
+                        Consumer<String> sink) {
         this.injector = injector;
         this.schedule = schedule;
+        this.clock = clock;
+        this.sink = sink;
         this.thread = new Thread(this::run, "fault-runner");
         this.thread.setDaemon(true);
         schedule.describe().forEach(System.out::println);
@@ -48,6 +68,11 @@ public final class FaultRunner implements AutoCloseable {
     public void start() {
         t0 = System.nanoTime();
         thread.start();
+    }
+
+    /** Whether every step has been played and healed (or the runner stopped). */
+    public boolean isDone() {
+        return t0 != 0 && !thread.isAlive();
     }
 
     /** Waits for the whole schedule to be played and healed; rethrows a fault that failed to inject or heal. */
@@ -123,8 +148,10 @@ public final class FaultRunner implements AutoCloseable {
     }
 
     private void record(String what) {
-        String line = String.format("+%.3fs %s", (System.nanoTime() - t0) / 1e9, what);
+        long nanos = clock != null ? clock.getAsLong() : System.nanoTime() - t0;
+        String line = String.format("+%.3fs %s", nanos / 1e9, what);
         log.add(line);
+        sink.accept(line);
         System.out.println("fault-runner: " + line);
     }
 

@@ -64,6 +64,21 @@ class FaultRunnerTest {
     }
 
     @Test
+    void log_onAGivenClock_timesEveryLineByIt_andHandsItToTheSink() throws InterruptedException {
+        FaultSchedule schedule = new FaultSchedule(1, List.of(step(0, 10, fault("a"))));
+        List<String> sink = new CopyOnWriteArrayList<>();
+
+        try (FaultRunner r = new FaultRunner(null, schedule, () -> 42_000_000_000L, sink::add)) {
+            r.start();
+            r.awaitCompletion(Duration.ofSeconds(10));
+            assertThat(r.isDone()).isTrue();
+            assertThat(r.log()).containsExactlyElementsOf(sink);
+        }
+        assertThat(sink).hasSize(2).allSatisfy(l -> assertThat(l).startsWith("+42.000s "));
+        assertThat(sink.get(1)).contains("healed a");
+    }
+
+    @Test
     void close_duringAHold_healsTheActiveFaultAtOnce() throws InterruptedException {
         FaultSchedule schedule = new FaultSchedule(1, List.of(step(0, 600_000, fault("long")), step(600_001, 1, fault("never"))));
         FaultRunner r = runner(schedule);

@@ -138,25 +138,45 @@ public final class LoadDriver implements AutoCloseable {
     private void run(int process, CounterClient client, Random random) {
         List<String> keys = workload.keys();
         for (int n = 0; n < workload.maxOpsPerProcess() && issuing && System.nanoTime() < endNanos; n++) {
+            if (n > 0 && !workload.thinkTime().isZero() && pauseOrStop(workload.thinkTime())) {
+                return;
+            }
+            if (!issuing) {
+                return;
+            }
             String key = keys.get(random.nextInt(keys.size()));
             if (random.nextDouble() < workload.readFraction()) {
-                read(process, client, key);
+                ReadConsistency consistency = random.nextDouble() < workload.quorumReadFraction()
+                        ? ReadConsistency.QUORUM : ReadConsistency.LOCAL;
+                read(process, client, key, consistency);
             } else {
                 long amount = 1 + random.nextInt(workload.maxAmount());
                 long delta = random.nextDouble() < workload.decrementFraction() ? -amount : amount;
+                ReadConsistency consistency = random.nextDouble() < workload.quorumWriteFraction()
+                        ? ReadConsistency.QUORUM : ReadConsistency.LOCAL;
                 String requestId = runTag + "-p" + process + "-" + n;
-                write(process, client, key, delta, requestId);
+                write(process, client, key, delta, requestId, consistency);
             }
         }
     }
 
-    private void read(int process, CounterClient client, String key) {
-        History.Attempt attempt = history.invokeRead(process, client.node(), key, workload.readConsistency());
-        record(attempt, call(() -> client.get(key, workload.readConsistency())));
+    /** Waits {@code d} (pacing, not a wait for a condition); true if the driver was stopped hard meanwhile. */
+    private boolean pauseOrStop(Duration d) {
+        try {
+            return hardStop.await(d.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
+        }
     }
 
-    private void write(int process, CounterClient client, String key, long delta, String requestId) {
-        ReadConsistency consistency = workload.writeConsistency();
+    private void read(int process, CounterClient client, String key, ReadConsistency consistency) {
+        History.Attempt attempt = history.invokeRead(process, client.node(), key, consistency);
+        record(attempt, call(() -> client.get(key, consistency)));
+    }
+
+    private void write(int process, CounterClient client, String key, long delta, String requestId,
+                       ReadConsistency consistency) {
         while (true) {
             History.Attempt attempt = history.invokeAdd(process, client.node(), key, delta, requestId, consistency);
             Outcome outcome = call(() -> client.add(key, delta, requestId, consistency));

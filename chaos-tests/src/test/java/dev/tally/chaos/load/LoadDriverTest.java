@@ -150,6 +150,31 @@ class LoadDriverTest {
     }
 
     @Test
+    void run_quorumShares_mixConsistencyLevelsPerOperation_reproduciblyFromTheSeed() throws InterruptedException {
+        SimulatedCounters counters = new SimulatedCounters(Fault.NONE, 1, true);
+        Workload workload = workload(200).withQuorumShares(0.5, 0.25).withThinkTime(Duration.ofMillis(1));
+
+        Operations ops = run(counters, workload);
+        History again = new History();
+        List<CounterClient> clients = NODES.stream().map(new SimulatedCounters(Fault.NONE, 1, true)::client).toList();
+        try (LoadDriver driver = new LoadDriver(again, clients, workload, SEED, "run1")) {
+            driver.start();
+            driver.awaitCompletion(Duration.ofSeconds(10));
+        }
+
+        long quorumWrites = ops.adds().stream().filter(a -> a.attempts().get(0).invoke().consistency()
+                == ReadConsistency.QUORUM).count();
+        long quorumReads = ops.reads().stream().filter(r -> r.invoke().consistency() == ReadConsistency.QUORUM).count();
+        assertThat((double) quorumWrites / ops.adds().size()).isBetween(0.4, 0.6);
+        assertThat((double) quorumReads / ops.reads().size()).isBetween(0.15, 0.35);
+        assertThat(Operations.of(again.events()).adds()).extracting(a -> a.requestId() + " " + a.key() + " " + a.delta()
+                        + " " + a.attempts().get(0).invoke().consistency())
+                .as("same seed, same operations").containsExactlyInAnyOrderElementsOf(ops.adds().stream()
+                        .map(a -> a.requestId() + " " + a.key() + " " + a.delta() + " "
+                                + a.attempts().get(0).invoke().consistency()).toList());
+    }
+
+    @Test
     void workload_invalidSettings_rejectedNamingTheField() {
         assertThatThrownBy(() -> Workload.mixed(List.of(), 1, Duration.ofSeconds(1)))
                 .hasMessage("keys must not be empty");
@@ -157,5 +182,11 @@ class LoadDriverTest {
                 .hasMessage("maxOpsPerProcess must be >= 1, was 0");
         assertThatThrownBy(() -> Workload.mixed(KEYS, 1, Duration.ZERO))
                 .hasMessage("duration must be positive, was PT0S");
+        assertThatThrownBy(() -> Workload.mixed(KEYS, 1, Duration.ofSeconds(1)).withQuorumShares(1.5, 0))
+                .hasMessage("quorumWriteFraction must be in [0, 1], was 1.5");
+        assertThatThrownBy(() -> Workload.mixed(KEYS, 1, Duration.ofSeconds(1)).withQuorumShares(0, Double.NaN))
+                .hasMessage("quorumReadFraction must be in [0, 1], was NaN");
+        assertThatThrownBy(() -> Workload.mixed(KEYS, 1, Duration.ofSeconds(1)).withThinkTime(Duration.ofMillis(-1)))
+                .hasMessage("thinkTime must not be negative, was PT-0.001S");
     }
 }

@@ -7,18 +7,20 @@ import java.util.List;
 /**
  * What the load driver sends.
  *
- * @param keys              keys to spread operations over (fresh per run: the checkers assume 0 at start)
- * @param processesPerNode  client threads per node (each runs one call at a time)
- * @param readFraction      share of operations that are reads, in [0, 1]
- * @param decrementFraction share of writes that are decrements, in [0, 1]
- * @param maxAmount         writes use amounts 1..maxAmount
- * @param writeConsistency  consistency of writes
- * @param readConsistency   consistency of reads
- * @param retryUntilAck     retry a write that was not acknowledged, with the same request id and
- *                          on the same node, until it is acknowledged or the driver stops
- * @param retryBackoff      pause between retries
- * @param maxOpsPerProcess  bound on logical operations per thread
- * @param duration          bound on the run's length (the driver also stops when asked)
+ * @param keys                keys to spread operations over (fresh per run: the checkers assume 0 at start)
+ * @param processesPerNode    client threads per node (each runs one call at a time)
+ * @param readFraction        share of operations that are reads, in [0, 1]
+ * @param decrementFraction   share of writes that are decrements, in [0, 1]
+ * @param maxAmount           writes use amounts 1..maxAmount
+ * @param quorumWriteFraction share of writes sent with QUORUM (the rest LOCAL), in [0, 1]
+ * @param quorumReadFraction  share of reads sent with QUORUM (the rest LOCAL), in [0, 1]
+ * @param retryUntilAck       retry a write that was not acknowledged, with the same request id and
+ *                            on the same node, until it is acknowledged or the driver stops
+ * @param retryBackoff        pause between retries
+ * @param thinkTime           pause of a process between two operations (zero: back to back); keeps
+ *                            the load, and the history the checkers walk, in proportion to the machine
+ * @param maxOpsPerProcess    bound on logical operations per thread
+ * @param duration            bound on the run's length (the driver also stops when asked)
  */
 public record Workload(
         List<String> keys,
@@ -26,10 +28,11 @@ public record Workload(
         double readFraction,
         double decrementFraction,
         int maxAmount,
-        ReadConsistency writeConsistency,
-        ReadConsistency readConsistency,
+        double quorumWriteFraction,
+        double quorumReadFraction,
         boolean retryUntilAck,
         Duration retryBackoff,
+        Duration thinkTime,
         int maxOpsPerProcess,
         Duration duration) {
 
@@ -41,12 +44,10 @@ public record Workload(
         if (processesPerNode < 1) {
             throw new IllegalArgumentException("processesPerNode must be >= 1, was " + processesPerNode);
         }
-        if (readFraction < 0 || readFraction > 1) {
-            throw new IllegalArgumentException("readFraction must be in [0, 1], was " + readFraction);
-        }
-        if (decrementFraction < 0 || decrementFraction > 1) {
-            throw new IllegalArgumentException("decrementFraction must be in [0, 1], was " + decrementFraction);
-        }
+        requireFraction("readFraction", readFraction);
+        requireFraction("decrementFraction", decrementFraction);
+        requireFraction("quorumWriteFraction", quorumWriteFraction);
+        requireFraction("quorumReadFraction", quorumReadFraction);
         if (maxAmount < 1) {
             throw new IllegalArgumentException("maxAmount must be >= 1, was " + maxAmount);
         }
@@ -59,26 +60,56 @@ public record Workload(
         if (retryBackoff.isNegative()) {
             throw new IllegalArgumentException("retryBackoff must not be negative, was " + retryBackoff);
         }
+        if (thinkTime.isNegative()) {
+            throw new IllegalArgumentException("thinkTime must not be negative, was " + thinkTime);
+        }
+    }
+
+    private static void requireFraction(String name, double value) {
+        if (!(value >= 0 && value <= 1)) {
+            throw new IllegalArgumentException(name + " must be in [0, 1], was " + value);
+        }
     }
 
     /** A small mixed workload: 1 thread per node, 30% reads, 20% decrements, amounts 1..5, LOCAL, no retries. */
     public static Workload mixed(List<String> keys, int maxOpsPerProcess, Duration duration) {
-        return new Workload(keys, 1, 0.3, 0.2, 5, ReadConsistency.LOCAL, ReadConsistency.LOCAL, false,
-                Duration.ofMillis(50), maxOpsPerProcess, duration);
+        return new Workload(keys, 1, 0.3, 0.2, 5, 0, 0, false, Duration.ofMillis(50), Duration.ZERO,
+                maxOpsPerProcess, duration);
     }
 
     public Workload withRetryUntilAck(boolean retry) {
-        return new Workload(keys, processesPerNode, readFraction, decrementFraction, maxAmount, writeConsistency,
-                readConsistency, retry, retryBackoff, maxOpsPerProcess, duration);
+        return new Workload(keys, processesPerNode, readFraction, decrementFraction, maxAmount, quorumWriteFraction,
+                quorumReadFraction, retry, retryBackoff, thinkTime, maxOpsPerProcess, duration);
     }
 
+    /** Every write with {@code writes}, every read with {@code reads}. */
     public Workload withConsistency(ReadConsistency writes, ReadConsistency reads) {
+        return withQuorumShares(writes == ReadConsistency.QUORUM ? 1 : 0, reads == ReadConsistency.QUORUM ? 1 : 0);
+    }
+
+    /** A share of the writes and of the reads sent with QUORUM, the rest LOCAL. */
+    public Workload withQuorumShares(double writes, double reads) {
         return new Workload(keys, processesPerNode, readFraction, decrementFraction, maxAmount, writes, reads,
-                retryUntilAck, retryBackoff, maxOpsPerProcess, duration);
+                retryUntilAck, retryBackoff, thinkTime, maxOpsPerProcess, duration);
     }
 
     public Workload withProcessesPerNode(int processes) {
-        return new Workload(keys, processes, readFraction, decrementFraction, maxAmount, writeConsistency,
-                readConsistency, retryUntilAck, retryBackoff, maxOpsPerProcess, duration);
+        return new Workload(keys, processes, readFraction, decrementFraction, maxAmount, quorumWriteFraction,
+                quorumReadFraction, retryUntilAck, retryBackoff, thinkTime, maxOpsPerProcess, duration);
+    }
+
+    public Workload withReadFraction(double reads) {
+        return new Workload(keys, processesPerNode, reads, decrementFraction, maxAmount, quorumWriteFraction,
+                quorumReadFraction, retryUntilAck, retryBackoff, thinkTime, maxOpsPerProcess, duration);
+    }
+
+    public Workload withThinkTime(Duration pause) {
+        return new Workload(keys, processesPerNode, readFraction, decrementFraction, maxAmount, quorumWriteFraction,
+                quorumReadFraction, retryUntilAck, retryBackoff, pause, maxOpsPerProcess, duration);
+    }
+
+    public Workload withRetryBackoff(Duration backoff) {
+        return new Workload(keys, processesPerNode, readFraction, decrementFraction, maxAmount, quorumWriteFraction,
+                quorumReadFraction, retryUntilAck, backoff, thinkTime, maxOpsPerProcess, duration);
     }
 }

@@ -50,8 +50,14 @@ import org.slf4j.LoggerFactory;
  * {@code host:peer-port}; their membership address is {@code host:peer-port+1}.
  *
  * <p>States: a member is ALIVE while heartbeats reach it, SUSPECT from its first failed heartbeat
- * (the engine stops sending to it), and DEAD once Atomix removes it or it stayed suspect for
- * {@code failure-timeout}. A member is never forgotten: every member ever seen is remembered in the
+ * (the engine stops sending to it), and DEAD once it stayed suspect for {@code failure-timeout}.
+ * Only this node's own timer declares a member dead: Atomix is told never to remove one. When
+ * Atomix removed a member itself, a peer that had not yet noticed the failure listed it as
+ * reachable in its next heartbeat reply, Atomix added it back (ALIVE), and the peers kept handing
+ * the stale view to each other: a hung member (SIGSTOP, a long GC pause) flapped between DEAD and
+ * ALIVE for as long as it hung (the chaos suite's paused-node scenario found it). Kept in Atomix's
+ * table, an unreachable member becomes reachable again only through a heartbeat that reaches it
+ * (or a peer's newer such observation), so a hung member stays suspect, then dead, until it answers. A member is never forgotten: every member ever seen is remembered in the
  * data dir ({@link KnownMembers}) and listed (DEAD until heard from) after a restart, so quorum sizes
  * are right from the first moment. Members of another cluster id are ignored (Atomix already drops
  * their connections: its handshake carries a hash of the cluster id; the property check covers a
@@ -78,6 +84,11 @@ public final class AtomixMembership implements Membership, AutoCloseable {
 
   private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+  /**
+   * Atomix's removal timeout for a member never heard from: about a century, i.e. never. With
+   * the phi threshold at its maximum, Atomix removes no member on its own.
+   */
+  static final Duration ATOMIX_NEVER_REMOVES = Duration.ofDays(36_500);
 
   private final NodeConfig config;
   private final long replicaId;
@@ -152,8 +163,9 @@ public final class AtomixMembership implements Membership, AutoCloseable {
         .withMembershipProvider(BootstrapDiscoveryProvider.builder().withNodes(bootstrap).build())
         .withMembershipProtocol(HeartbeatMembershipProtocol.builder()
             .withHeartbeatInterval(config.heartbeatInterval())
-            .withFailureTimeout(config.failureTimeout())
-            .withFailureThreshold(phiThreshold(config.heartbeatInterval(), config.failureTimeout()))
+            // Atomix never removes a member (see the class comment): the suspicion timer decides.
+            .withFailureTimeout(ATOMIX_NEVER_REMOVES)
+            .withFailureThreshold(Integer.MAX_VALUE)
             .build())
         .build();
     c.getMembershipService().addListener(this::onAtomixEvent);
@@ -172,15 +184,6 @@ public final class AtomixMembership implements Membership, AutoCloseable {
         config.name(), config.host(), config.membershipPort(), config.advertiseHost(), config.membershipPort(),
         seeds.isEmpty() ? "none (a cluster of one until others join it)" : seeds,
         config.heartbeatInterval().toMillis(), config.failureTimeout().toMillis());
-  }
-
-  /**
-   * Atomix removes a member when phi = t / (mean heartbeat gap * ln 10) reaches the threshold; this
-   * threshold makes that happen within the failure timeout of the last heartbeat heard.
-   */
-  static int phiThreshold(Duration heartbeatInterval, Duration failureTimeout) {
-    double gaps = (double) failureTimeout.toMillis() / heartbeatInterval.toMillis();
-    return (int) Math.max(1, Math.floor(gaps / Math.log(10)));
   }
 
   @Override

@@ -12,6 +12,7 @@ import dev.tally.api.v1.MemberStatus;
 import dev.tally.node.TallyNode;
 import dev.tally.node.testing.ClusterTestSupport;
 import dev.tally.node.testing.InProcessCluster;
+import dev.tally.node.testing.NodeProcess;
 import dev.tally.node.testing.TestNodes;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -67,6 +68,76 @@ class MembershipTest {
 
     c.start("n3");
     c.awaitMembership();
+  }
+
+  /**
+   * Regression (found by the chaos suite's paused-node scenario): Atomix removed a hung member,
+   * the next heartbeat reply of a peer that had not noticed yet listed it as reachable, Atomix
+   * added it back ALIVE, and the peers kept handing the stale view to each other, so a frozen
+   * node flapped between DEAD and ALIVE for as long as it was frozen. A crashed node was not
+   * affected: every peer's heartbeat to it fails at once.
+   */
+  @Test
+  void hungMember_isDeclaredDeadAndStaysDead_untilItAnswersAgain() throws Exception {
+    // Two observers that notice the freeze at different moments (their heartbeat intervals differ),
+    // which is what let each hand the other a stale "reachable" view.
+    InProcessCluster fast = clusters.start(tmp.resolve("fast"), new InProcessCluster.Spec().node("n1", "dc1")
+        .set("heartbeat-interval", "20ms").set("failure-timeout", "600ms").withMetrics());
+    String seed = "127.0.0.1:" + fast.node("n1").peerPort();
+    InProcessCluster slow = clusters.start(tmp.resolve("slow"), new InProcessCluster.Spec().node("n2", "dc1")
+        .set("seeds", seed).set("heartbeat-interval", "300ms").set("failure-timeout", "1s").withMetrics());
+    try (NodeProcess frozen = NodeProcess.start(tmp.resolve("frozen-data"), tmp.resolve("frozen.log"),
+        "--dc", "dc1", "--cluster-id", "test-cluster", "--seeds", seed,
+        "--heartbeat-interval", "20ms", "--failure-timeout", "600ms", "--durability", "async")) {
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() ->
+          fast.stateSeenBy("n1", "proc-node") == MemberStatus.State.STATE_ALIVE
+              && slow.stateSeenBy("n2", "proc-node") == MemberStatus.State.STATE_ALIVE
+              && fast.stateSeenBy("n1", "n2") == MemberStatus.State.STATE_ALIVE);
+
+      // While it is frozen nothing else changes state, so any new ALIVE transition is the frozen node coming "back".
+      double aliveBefore1 = aliveTransitions(fast.node("n1").metricsPort());
+      double aliveBefore2 = aliveTransitions(slow.node("n2").metricsPort());
+      signal("STOP", frozen.pid());
+      try {
+        // The first heartbeat times out (Atomix's reply timeout, up to 5 s), then the failure
+        // timeout runs; the bound leaves room for a slow, shared machine.
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() ->
+            fast.stateSeenBy("n1", "proc-node") == MemberStatus.State.STATE_DEAD
+                && slow.stateSeenBy("n2", "proc-node") == MemberStatus.State.STATE_DEAD);
+        long watchUntil = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        while (System.nanoTime() < watchUntil) {
+          assertThat(fast.stateSeenBy("n1", "proc-node")).as("n1's view of the frozen node")
+              .isEqualTo(MemberStatus.State.STATE_DEAD);
+          assertThat(slow.stateSeenBy("n2", "proc-node")).as("n2's view of the frozen node")
+              .isEqualTo(MemberStatus.State.STATE_DEAD);
+        }
+        assertThat(aliveTransitions(fast.node("n1").metricsPort())).as("members n1 saw come alive while one was frozen")
+            .isEqualTo(aliveBefore1);
+        assertThat(aliveTransitions(slow.node("n2").metricsPort())).as("members n2 saw come alive while one was frozen")
+            .isEqualTo(aliveBefore2);
+      } finally {
+        signal("CONT", frozen.pid());
+      }
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() ->
+          fast.stateSeenBy("n1", "proc-node") == MemberStatus.State.STATE_ALIVE
+              && slow.stateSeenBy("n2", "proc-node") == MemberStatus.State.STATE_ALIVE);
+    }
+  }
+
+  /** tally_membership_changes_total{state="alive"} on a node's /metrics. */
+  private static double aliveTransitions(int metricsPort) throws Exception {
+    String body = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    java.util.regex.Matcher m = java.util.regex.Pattern
+        .compile("tally_membership_changes_total\\{[^}]*state=\"alive\"[^}]*} ([0-9.eE+-]+)").matcher(body);
+    assertThat(m.find()).as("tally_membership_changes_total{state=alive} in%n%s", body).isTrue();
+    return Double.parseDouble(m.group(1));
+  }
+
+  private static void signal(String signal, long pid) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+    assertThat(kill.waitFor()).as("kill -%s %d", signal, pid).isZero();
   }
 
   @Test

@@ -7,7 +7,6 @@ import dev.tally.gossip.membership.MemberState;
 import dev.tally.node.config.NodeConfig;
 import dev.tally.node.testing.TestNodes;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -69,20 +68,5 @@ class AtomixMembershipTest {
     try (AtomixMembership m = new AtomixMembership(selfSeeded, 42, KnownMembers.NONE)) {
       assertThat(m.established()).isTrue();
     }
-  }
-
-  @Test
-  void phiThreshold_removesAMemberWithinTheFailureTimeoutOfItsLastHeartbeat() {
-    // Atomix removes at phi = t / (mean gap * ln 10) >= threshold.
-    for (Duration[] c : new Duration[][] {
-        {Duration.ofMillis(500), Duration.ofSeconds(10)},
-        {Duration.ofMillis(100), Duration.ofMillis(1500)},
-        {Duration.ofSeconds(1), Duration.ofSeconds(3)}}) {
-      int phi = AtomixMembership.phiThreshold(c[0], c[1]);
-      double removedAfterMillis = phi * c[0].toMillis() * Math.log(10);
-      assertThat(phi).isPositive();
-      assertThat(removedAfterMillis).as("%s / %s", c[0], c[1]).isLessThanOrEqualTo(c[1].toMillis());
-    }
-    assertThat(AtomixMembership.phiThreshold(Duration.ofMillis(500), Duration.ofSeconds(10))).isEqualTo(8);
   }
 }

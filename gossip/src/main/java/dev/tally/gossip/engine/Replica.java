@@ -18,6 +18,7 @@ import dev.tally.gossip.status.ReplicationObserver;
 import dev.tally.gossip.store.KeyState;
 import dev.tally.gossip.store.StateStore;
 import dev.tally.gossip.store.StoreAttachment;
+import dev.tally.gossip.store.StoreException;
 import dev.tally.gossip.time.Clock;
 import dev.tally.gossip.time.Scheduler;
 import dev.tally.gossip.topology.ClusterView;
@@ -37,6 +38,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -118,6 +120,12 @@ public final class Replica {
   private final ArrayDeque<Staged> staged = new ArrayDeque<>();
   /** The newest state of each key a staged group changes: what the next prepare or merge builds on. */
   private final Map<String, PnCounter> stagedStates = new HashMap<>();
+  /**
+   * Delta pushes that changed nothing because staged writes already cover them, by the token of the
+   * newest staged write when they came: their ack must wait until that write is durable, or a peer
+   * would count (for QUORUM) a state this node could still lose or not yet serve to readers.
+   */
+  private final Map<Object, List<CompletableFuture<Integer>>> coveredByStaged = new IdentityHashMap<>();
 
   /**
    * A staged write: the states it changes, where they came from (null: a local group), and what
@@ -432,7 +440,14 @@ public final class Replica {
       return false;
     }
     while (!staged.isEmpty()) {
-      if (staged.pollLast().token() == token) {
+      Object dropped = staged.pollLast().token();
+      List<CompletableFuture<Integer>> waiting = coveredByStaged.remove(dropped);
+      if (waiting != null) {
+        StoreException notWritten = new StoreException(
+            "the staged write that covered this delta push was not written; push it again");
+        waiting.forEach(w -> w.completeExceptionally(notWritten));
+      }
+      if (dropped == token) {
         break;
       }
     }
@@ -470,10 +485,29 @@ public final class Replica {
         }
       }
       onDurableChange(s.before(), s.after(), s.origin());
+      List<CompletableFuture<Integer>> waiting = coveredByStaged.remove(s.token());
+      if (waiting != null) {
+        waiting.forEach(w -> w.complete(0));
+      }
       if (s.token() == lastToken) {
         return;
       }
     }
+  }
+
+  /**
+   * The newest states of the keys whose incoming state the store does not cover yet while a staged
+   * write does (a merge that changes nothing may still not be durable here).
+   */
+  private List<KeyState> coveredOnlyByStaged(List<KeyState> incoming) {
+    List<KeyState> out = new ArrayList<>();
+    for (KeyState ks : incoming) {
+      PnCounter stagedState = stagedStates.get(ks.key());
+      if (stagedState != null && !store.get(ks.key()).covers(ks.state())) {
+        out.add(new KeyState(ks.key(), stagedState));
+      }
+    }
+    return out;
   }
 
   /** A key's newest state: a staged group's, else the store's. */
@@ -536,6 +570,13 @@ public final class Replica {
   private List<KeyState> mergeFromPeer(List<KeyState> states, NodeRef from) {
     MergePlan plan = planMerge(states);
     if (plan.after().isEmpty()) {
+      List<KeyState> onlyStaged = coveredOnlyByStaged(states);
+      if (!onlyStaged.isEmpty()) {
+        // Read repair reads the store next: rewrite the covering states (idempotent) in order, so
+        // the staged writes before them are durable, and publish those.
+        store.write(onlyStaged, StoreAttachment.NONE);
+        publishStaged(null);
+      }
       return List.of();
     }
     store.write(plan.after(), StoreAttachment.NONE);
@@ -555,7 +596,13 @@ public final class Replica {
   private void mergeFromPeerAsync(List<KeyState> states, NodeRef from, CompletableFuture<Integer> done) {
     MergePlan plan = planMerge(states);
     if (plan.after().isEmpty()) {
-      done.complete(0);
+      if (coveredOnlyByStaged(states).isEmpty()) {
+        done.complete(0);
+      } else {
+        // Covered, but only by writes not yet durable: the store writes in order, so once the newest
+        // staged write is durable, so is every state that covers this push.
+        coveredByStaged.computeIfAbsent(staged.peekLast().token(), t -> new ArrayList<>(1)).add(done);
+      }
       return;
     }
     CompletableFuture<Long> written = store.writeAsync(plan.after(), StoreAttachment.NONE);

@@ -292,6 +292,60 @@ class ReplicaStagedWritesTest {
   }
 
   @Test
+  void pushDelta_coveredOnlyByAStagedMerge_isAckedOnlyOnceThatMergeIsDurable() {
+    PnCounter peerState = PnCounter.EMPTY.increment(PEER, 1000, VirtualTime.EPOCH_MILLIS);
+    CompletableFuture<DeltaAck> first = replica.onPushDelta(delta("k", peerState));
+    time.runFor(Duration.ZERO);
+
+    // The same state again (a duplicated push, or a QUORUM push beside the delta stream): it
+    // changes nothing, but acknowledging it now would promise a state the store does not hold yet.
+    CompletableFuture<DeltaAck> again = replica.onPushDelta(delta("k", peerState));
+    time.runFor(Duration.ZERO);
+    assertThat(first).isNotDone();
+    assertThat(again).as("covered only by a staged write: not durable here yet").isNotDone();
+
+    store.landOne();
+    time.runFor(Duration.ZERO);
+
+    assertThat(first.join().getChanged()).isEqualTo(1);
+    assertThat(again.join().getChanged()).isZero();
+    assertThat(store.get("k").p(PEER)).isEqualTo(1000);
+  }
+
+  @Test
+  void pushDelta_coveredOnlyByAStagedWriteThatFails_isNotAcked() {
+    PnCounter peerState = PnCounter.EMPTY.increment(PEER, 1000, VirtualTime.EPOCH_MILLIS);
+    CompletableFuture<DeltaAck> first = replica.onPushDelta(delta("k", peerState));
+    time.runFor(Duration.ZERO);
+    CompletableFuture<DeltaAck> again = replica.onPushDelta(delta("k", peerState));
+    time.runFor(Duration.ZERO);
+
+    store.failAll();
+    time.runFor(Duration.ZERO);
+
+    assertThat(first).isCompletedExceptionally();
+    assertThat(again).as("the state that covered it was never written").isCompletedExceptionally();
+    assertThat(store.get("k").isEmpty()).isTrue();
+  }
+
+  @Test
+  void pushDelta_coveredByTheStore_isAckedAtOnceEvenWithOtherKeysStaged() {
+    PnCounter peerState = PnCounter.EMPTY.increment(PEER, 5, VirtualTime.EPOCH_MILLIS);
+    CompletableFuture<DeltaAck> first = replica.onPushDelta(delta("k", peerState));
+    time.runFor(Duration.ZERO);
+    store.landOne();
+    time.runFor(Duration.ZERO);
+    assertThat(first.join().getChanged()).isEqualTo(1);
+    stageIncrements(1, "k");
+
+    CompletableFuture<DeltaAck> again = replica.onPushDelta(delta("k", peerState));
+    time.runFor(Duration.ZERO);
+
+    assertThat(again).as("durable here already; the staged local group does not matter").isCompleted();
+    assertThat(again.join().getChanged()).isZero();
+  }
+
+  @Test
   void abandon_dropsTheFailedGroupAndEveryGroupBuiltOnIt() {
     PreparedWrites g0 = stageIncrements(1, "k");
     store.landOne();

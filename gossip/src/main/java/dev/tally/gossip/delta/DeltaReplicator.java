@@ -24,8 +24,12 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Delta push: keeps a {@link PeerBuffer} per peer and ships the buffered keys' latest absolute
- * states every gossip interval, or at once when a buffer reaches maxDeltaKeys. At most one push is
- * in flight per peer, so a slow peer only ever slows itself; a failed or timed-out push puts its
+ * states at the next gossip tick, or at once when a buffer reaches maxDeltaKeys. At most one push is
+ * in flight per peer, so a slow peer only ever slows itself. When a push is acknowledged and keys
+ * changed while it was out, the next push leaves at once instead of at the next tick: under load
+ * pushes follow one another back to back, each carrying everything that changed during the last
+ * round trip (batching that adapts to the peer's speed), and the tick only bounds how long a change
+ * waits when no push is out. A failed or timed-out push puts its
  * keys back; a peer whose buffer passes maxPendingKeysPerPeer loses the buffer and is left to
  * anti-entropy ({@link RepairTracker}). Peers that membership does not judge alive are not sent
  * to; their keys wait (and age into needs-repair).
@@ -224,7 +228,7 @@ public final class DeltaReplicator implements RepairTracker {
       buffer.acked(clock.currentTimeMillis());
       observer.deltaAcked(peer, states, ack.getChanged());
       observer.deltaDelays(peer, delays);
-      if (buffer.pendingCount() >= maxDeltaKeys) {
+      if (buffer.pendingCount() > 0) {
         pushIfIdle(peer, buffer);
       }
     } else {

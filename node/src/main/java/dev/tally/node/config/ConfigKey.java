@@ -36,7 +36,7 @@ public enum ConfigKey {
   DURABILITY("durability", "sync|async",
       "sync: fsync the write-ahead log before acknowledging; async: write it, let the OS flush.",
       "sync", null),
-  GOSSIP_INTERVAL("gossip-interval", "DURATION", "How often buffered deltas are pushed to peers.", "50ms", null),
+  GOSSIP_INTERVAL("gossip-interval", "DURATION", "How long a change waits at most before a delta push starts when none is in flight to a peer; under load pushes run back to back.", "50ms", null),
   ANTI_ENTROPY_INTERVAL("anti-entropy-interval", "DURATION",
       "How often a digest exchange with one peer starts.", "1s", null),
   QUORUM_TIMEOUT("quorum-timeout", "DURATION",

@@ -1,5 +1,6 @@
 package dev.tally.node.bench;
 
+import dev.tally.node.json.Json;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.tally.node.bench;
 
+import dev.tally.node.json.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

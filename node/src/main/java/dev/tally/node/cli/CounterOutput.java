@@ -1,6 +1,7 @@
 package dev.tally.node.cli;
 
 import dev.tally.client.CounterValue;
+import dev.tally.node.json.Json;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,7 +41,7 @@ final class CounterOutput {
       if (requestId != null) {
         fields.put("request_id", requestId);
       }
-      out.println(Json.object(fields));
+      out.println(Json.write(fields));
     } else {
       StringBuilder sb = new StringBuilder(value.key());
       sb.append(" ".repeat(Math.max(0, keyWidth - value.key().length()) + 2));

@@ -4,6 +4,7 @@ import dev.tally.client.ClusterMember;
 import dev.tally.client.ClusterStatus;
 import dev.tally.client.RequestOptions;
 import dev.tally.client.TallyClient;
+import dev.tally.node.json.Json;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,7 +59,7 @@ public final class StatusCommand extends ClientCommand {
   /** Prints {@code status} as the members table, or as one JSON object. */
   static void print(ClusterStatus status, boolean json, PrintWriter out) {
     if (json) {
-      out.println(Json.object(json(status)));
+      out.println(Json.write(json(status)));
     } else {
       out.println("cluster " + status.clusterId() + ", as seen by " + status.node()
           + " (" + status.members().size() + (status.members().size() == 1 ? " member)" : " members)"));

@@ -1,12 +1,11 @@
 package dev.tally.node.bench;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.tally.api.v1.Consistency;
 import dev.tally.api.v1.GetRequest;
 import dev.tally.node.TallyNode;
 import dev.tally.node.cli.TallyCommand;
 import dev.tally.node.config.HostPort;
+import dev.tally.node.json.Json;
 import dev.tally.node.testing.TestNodes;
 import io.grpc.ManagedChannel;
 import java.io.PrintWriter;
@@ -21,6 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@code tally bench} against a real node on loopback: the numbers it reports are not checked (they

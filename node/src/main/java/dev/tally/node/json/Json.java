@@ -1,4 +1,4 @@
-package dev.tally.node.bench;
+package dev.tally.node.json;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -6,14 +6,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Just enough JSON for benchmark results: writing maps, lists, strings, numbers and booleans, and
- * reading them back (objects become {@code LinkedHashMap}, arrays {@code ArrayList}, numbers
+ * Just enough JSON for the command line's {@code --json} output and benchmark results: writing
+ * maps (in iteration order, on one line), lists, strings, numbers and booleans, and reading them back (objects become {@code LinkedHashMap}, arrays {@code ArrayList}, numbers
  * {@code Double}). Not a general-purpose library: no streaming, input is a whole document.
  */
-final class Json {
+public final class Json {
   private Json() {}
 
-  static String write(Object value) {
+  public static String write(Object value) {
     StringBuilder sb = new StringBuilder();
     write(sb, value);
     return sb.toString();
@@ -89,7 +89,7 @@ final class Json {
   }
 
   /** @throws IllegalArgumentException naming the offset of the first thing that is not JSON */
-  static Object parse(String text) {
+  public static Object parse(String text) {
     Parser p = new Parser(text);
     p.skipSpace();
     Object v = p.value();

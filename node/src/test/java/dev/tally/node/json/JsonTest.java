@@ -1,4 +1,4 @@
-package dev.tally.node.bench;
+package dev.tally.node.json;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -42,5 +42,27 @@ class JsonTest {
     assertThatThrownBy(() -> Json.parse("{\"a\": }")).hasMessageContaining("offset");
     assertThatThrownBy(() -> Json.parse("[1, 2] x")).hasMessageContaining("trailing");
     assertThatThrownBy(() -> Json.parse("\"open")).hasMessageContaining("unterminated");
+  }
+
+  @Test
+  void write_escapesQuotesBackslashesAndControlCharacters() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("key", "a\"b\\c\nd\te\u0001é");
+
+    assertThat(Json.write(m))
+        .isEqualTo("{\"key\":\"a\\\"b\\\\c\\nd\\te\\u0001é\"}");
+  }
+
+  @Test
+  void write_longsBooleansNullsAndNestedValuesInOrder() {
+    Map<String, Object> inner = new LinkedHashMap<>();
+    inner.put("n", Long.MIN_VALUE);
+    inner.put("ok", true);
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("z", null);
+    m.put("list", List.of(inner, "s"));
+
+    assertThat(Json.write(m))
+        .isEqualTo("{\"z\":null,\"list\":[{\"n\":-9223372036854775808,\"ok\":true},\"s\"]}");
   }
 }

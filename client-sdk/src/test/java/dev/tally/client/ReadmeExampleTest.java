@@ -36,7 +36,7 @@ class ReadmeExampleTest {
   @Test
   void projectReadmeExample_compilesAndRuns() throws Exception {
     List<String> lines = run(Path.of("..", "README.md"), "Likes");
-    assertThat(lines).isEqualTo(List.of("likes:post-1 = 1", "likes:post-1 = 1 (quorum)"));
+    assertThat(lines).isEqualTo(List.of("likes:post-1 = 1", "likes:post-1 = 2 (quorum)"));
   }
 
   private FakeCounterService service;

@@ -24,19 +24,11 @@ public final class KeyHash {
 
   /** {@link #murmur3} of an ASCII string's bytes, read from its chars without encoding them first. */
   private static int murmur3Ascii(String key) {
-    final int c1 = 0xcc9e2d51;
-    final int c2 = 0x1b873593;
     int h1 = 0;
     int len = key.length();
     int roundedEnd = len & ~3;
     for (int i = 0; i < roundedEnd; i += 4) {
-      int k1 = key.charAt(i) | (key.charAt(i + 1) << 8) | (key.charAt(i + 2) << 16) | (key.charAt(i + 3) << 24);
-      k1 *= c1;
-      k1 = Integer.rotateLeft(k1, 15);
-      k1 *= c2;
-      h1 ^= k1;
-      h1 = Integer.rotateLeft(h1, 13);
-      h1 = h1 * 5 + 0xe6546b64;
+      h1 = mixBlock(h1, key.charAt(i) | (key.charAt(i + 1) << 8) | (key.charAt(i + 2) << 16) | (key.charAt(i + 3) << 24));
     }
     int k1 = 0;
     switch (len & 3) {
@@ -48,37 +40,20 @@ public final class KeyHash {
         // fall through
       case 1:
         k1 |= key.charAt(roundedEnd);
-        k1 *= c1;
-        k1 = Integer.rotateLeft(k1, 15);
-        k1 *= c2;
-        h1 ^= k1;
+        h1 ^= mixK1(k1);
         break;
       default:
         break;
     }
-    h1 ^= len;
-    h1 ^= h1 >>> 16;
-    h1 *= 0x85ebca6b;
-    h1 ^= h1 >>> 13;
-    h1 *= 0xc2b2ae35;
-    h1 ^= h1 >>> 16;
-    return h1;
+    return finish(h1, len);
   }
 
   public static int murmur3(byte[] data) {
-    final int c1 = 0xcc9e2d51;
-    final int c2 = 0x1b873593;
     int h1 = 0;
     int len = data.length;
     int roundedEnd = len & ~3;
     for (int i = 0; i < roundedEnd; i += 4) {
-      int k1 = (data[i] & 0xff) | ((data[i + 1] & 0xff) << 8) | ((data[i + 2] & 0xff) << 16) | (data[i + 3] << 24);
-      k1 *= c1;
-      k1 = Integer.rotateLeft(k1, 15);
-      k1 *= c2;
-      h1 ^= k1;
-      h1 = Integer.rotateLeft(h1, 13);
-      h1 = h1 * 5 + 0xe6546b64;
+      h1 = mixBlock(h1, (data[i] & 0xff) | ((data[i + 1] & 0xff) << 8) | ((data[i + 2] & 0xff) << 16) | (data[i + 3] << 24));
     }
     int k1 = 0;
     switch (len & 3) {
@@ -90,14 +65,28 @@ public final class KeyHash {
         // fall through
       case 1:
         k1 |= data[roundedEnd] & 0xff;
-        k1 *= c1;
-        k1 = Integer.rotateLeft(k1, 15);
-        k1 *= c2;
-        h1 ^= k1;
+        h1 ^= mixK1(k1);
         break;
       default:
         break;
     }
+    return finish(h1, len);
+  }
+
+  private static int mixK1(int k1) {
+    k1 *= 0xcc9e2d51;
+    k1 = Integer.rotateLeft(k1, 15);
+    return k1 * 0x1b873593;
+  }
+
+  private static int mixBlock(int h1, int k1) {
+    h1 ^= mixK1(k1);
+    h1 = Integer.rotateLeft(h1, 13);
+    return h1 * 5 + 0xe6546b64;
+  }
+
+  /** The length and the final avalanche (fmix32). */
+  private static int finish(int h1, int len) {
     h1 ^= len;
     h1 ^= h1 >>> 16;
     h1 *= 0x85ebca6b;

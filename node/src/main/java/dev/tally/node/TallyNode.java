@@ -17,13 +17,14 @@ import dev.tally.node.membership.AtomixMembership;
 import dev.tally.node.membership.KnownMembers;
 import dev.tally.node.metrics.MetricsHttpServer;
 import dev.tally.node.metrics.ReplicationMetrics;
+import dev.tally.node.metrics.WriteMeters;
 import dev.tally.node.metrics.RpcMetricsInterceptor;
 import dev.tally.node.peer.ClusterIdInterceptors;
 import dev.tally.node.peer.GrpcPeerTransport;
 import dev.tally.node.peer.PeerServiceImpl;
 import dev.tally.node.storage.DataDirException;
 import dev.tally.node.storage.RocksStateStore;
-import dev.tally.node.write.GroupCommitWriter;
+import dev.tally.gossip.write.GroupCommitWriter;
 import dev.tally.node.write.ReplicaThread;
 import io.grpc.BindableService;
 import io.grpc.ClientInterceptor;
@@ -229,7 +230,8 @@ public final class TallyNode implements AutoCloseable {
       return state == MemberState.ALIVE ? n + 1 : n;
     });
     writer = new GroupCommitWriter(replica, store, replicaThread, clock, config.dedupeWindow(),
-        config.maxPendingWrites(), registry);
+        config.maxPendingWrites(), new WriteMeters(registry));
+    WriteMeters.registerPending(registry, writer::pendingWrites);
     writer.start();
     startReplica();
 

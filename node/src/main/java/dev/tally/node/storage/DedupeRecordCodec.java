@@ -1,6 +1,8 @@
 package dev.tally.node.storage;
 
-import dev.tally.node.storage.DedupeRecord.AppliedValue;
+import dev.tally.gossip.write.DedupeRecord;
+import dev.tally.gossip.write.DedupeRecords;
+import dev.tally.gossip.write.DedupeRecord.AppliedValue;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -33,7 +35,7 @@ public final class DedupeRecordCodec {
     ByteArrayOutputStream out = new ByteArrayOutputStream(64 + 10 * r.results().size());
     out.write(FORMAT);
     putLong(out, r.expiresAtMillis());
-    out.write(r.kind().code);
+    out.write(r.kind().code());
     putLong(out, r.replicaId());
     putVarint(out, r.appliedAtMillis());
     putVarint(out, r.amount());

@@ -1,5 +1,8 @@
 package dev.tally.node.storage;
 
+import dev.tally.gossip.write.DedupeRecord;
+import dev.tally.gossip.write.DedupeRecords;
+import dev.tally.gossip.write.WriteStore;
 import dev.tally.gossip.crdt.PnCounter;
 import dev.tally.gossip.crdt.PnCounterCodec;
 import dev.tally.gossip.crdt.ReplicaIds;
@@ -85,7 +88,7 @@ import org.slf4j.LoggerFactory;
  * finish, waits for readers still inside RocksDB, then refuses new calls with
  * {@link StoreException}, so a late reader never touches a closed native handle.
  */
-public final class RocksStateStore implements StateStore, AutoCloseable {
+public final class RocksStateStore implements WriteStore, AutoCloseable {
 
   /** The storage format this build writes and the newest it reads. */
   public static final int FORMAT_VERSION = 1;
@@ -415,6 +418,7 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
   }
 
   /** The stored record for a request id, live or not (callers check {@link DedupeRecord#liveAt}). */
+  @Override
   public Optional<DedupeRecord> findDedupe(String requestId) {
     enter();
     try {
@@ -435,21 +439,17 @@ public final class RocksStateStore implements StateStore, AutoCloseable {
   }
 
   /**
-   * Replica thread: deletes up to {@code limit} records that expired at or before
+   * Any thread: deletes up to {@code limit} records that expired at or before
    * {@code nowMillis}, oldest first. A record re-applied after its expiry (same request id, newer
    * expiry) is kept; only its stale index entry goes.
    *
    * @return index entries removed; {@code limit} means there may be more
    */
-  public int sweepExpiredDedupe(long nowMillis, int limit) {
+  @Override
+  public CompletableFuture<Integer> sweepExpiredDedupe(long nowMillis, int limit) {
     // On the writer thread, in turn: the reads below then see every earlier write, so a record
     // re-applied by a queued group is never mistaken for an expired one.
-    CompletableFuture<Integer> done = writer.submitTask(() -> sweepOnWriterThread(nowMillis, limit));
-    try {
-      return done.join();
-    } catch (CompletionException e) {
-      throw asStoreException(e.getCause());
-    }
+    return writer.submitTask(() -> sweepOnWriterThread(nowMillis, limit));
   }
 
   private int sweepOnWriterThread(long nowMillis, int limit) {

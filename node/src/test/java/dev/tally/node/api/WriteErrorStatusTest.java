@@ -2,8 +2,8 @@ package dev.tally.node.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tally.node.write.WriteException;
-import dev.tally.node.write.WriteException.Reason;
+import dev.tally.gossip.write.WriteException;
+import dev.tally.gossip.write.WriteException.Reason;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.Map;

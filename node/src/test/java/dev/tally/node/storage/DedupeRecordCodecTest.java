@@ -1,10 +1,12 @@
 package dev.tally.node.storage;
 
+import dev.tally.gossip.write.DedupeRecord;
+import dev.tally.gossip.write.DedupeRecords;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.tally.node.storage.DedupeRecord.AppliedValue;
-import dev.tally.node.storage.DedupeRecord.Kind;
+import dev.tally.gossip.write.DedupeRecord.AppliedValue;
+import dev.tally.gossip.write.DedupeRecord.Kind;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,7 @@
 package dev.tally.node.storage;
 
+import dev.tally.gossip.write.DedupeRecord;
+import dev.tally.gossip.write.DedupeRecords;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,8 +11,8 @@ import dev.tally.gossip.store.KeyState;
 import dev.tally.gossip.store.StoreAttachment;
 import dev.tally.gossip.store.StoreException;
 import dev.tally.node.config.Durability;
-import dev.tally.node.storage.DedupeRecord.AppliedValue;
-import dev.tally.node.storage.DedupeRecord.Kind;
+import dev.tally.gossip.write.DedupeRecord.AppliedValue;
+import dev.tally.gossip.write.DedupeRecord.Kind;
 import dev.tally.node.testing.ManualClock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -196,15 +198,15 @@ class RocksStateStoreTest {
       // "reused" applied again later: a fresh record with a later expiry replaces the first.
       store.write(List.of(), new DedupeRecords(List.of(record("reused", 10_000))));
 
-      int removed = store.sweepExpiredDedupe(500, 100);
+      int removed = store.sweepExpiredDedupe(500, 100).join();
 
       assertThat(removed).isEqualTo(2); // index entries of "old" and the first "reused"
       assertThat(store.findDedupe("old")).isEmpty();
       assertThat(store.findDedupe("reused")).isPresent();
       assertThat(store.findDedupe("new")).isPresent();
-      assertThat(store.sweepExpiredDedupe(500, 100)).isZero();
-      assertThat(store.sweepExpiredDedupe(20_000, 1)).isEqualTo(1);
-      assertThat(store.sweepExpiredDedupe(20_000, 100)).isEqualTo(1);
+      assertThat(store.sweepExpiredDedupe(500, 100).join()).isZero();
+      assertThat(store.sweepExpiredDedupe(20_000, 1).join()).isEqualTo(1);
+      assertThat(store.sweepExpiredDedupe(20_000, 100).join()).isEqualTo(1);
       assertThat(store.findDedupe("reused")).isEmpty();
       assertThat(store.findDedupe("new")).isEmpty();
     }

@@ -13,7 +13,12 @@ import dev.tally.node.cluster.SingleNodeMembership;
 import dev.tally.node.config.Durability;
 import dev.tally.node.storage.RocksStateStore;
 import dev.tally.node.testing.ManualClock;
-import dev.tally.node.write.WriteException.Reason;
+import dev.tally.node.metrics.WriteMeters;
+import dev.tally.gossip.write.GroupCommitWriter;
+import dev.tally.gossip.write.WriteException;
+import dev.tally.gossip.write.WriteOutcome;
+import dev.tally.gossip.write.WriteRequest;
+import dev.tally.gossip.write.WriteException.Reason;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -103,7 +108,7 @@ class GroupCommitWriterTest {
   private GroupCommitWriter newWriter(int maxPending, ReplicaListener listener) {
     replica = new Replica(ReplicaConfig.defaults("n", "dc1", store.replicaId()), clock, thread, store,
         new NoPeerTransport(), new SingleNodeMembership("n", "dc1"), new SplittableRandom(1), listener);
-    return new GroupCommitWriter(replica, store, thread, clock, Duration.ofMinutes(10), maxPending, registry);
+    return new GroupCommitWriter(replica, store, thread, clock, Duration.ofMinutes(10), maxPending, new WriteMeters(registry));
   }
 
   @AfterEach

@@ -1,9 +1,8 @@
-package dev.tally.node.write;
+package dev.tally.gossip.write;
 
 import dev.tally.gossip.engine.CounterChange;
 import dev.tally.gossip.engine.LocalWrite;
-import dev.tally.node.storage.DedupeRecord;
-import dev.tally.node.storage.DedupeRecord.Kind;
+import dev.tally.gossip.write.DedupeRecord.Kind;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

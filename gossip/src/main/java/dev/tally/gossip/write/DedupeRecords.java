@@ -1,4 +1,4 @@
-package dev.tally.node.storage;
+package dev.tally.gossip.write;
 
 import dev.tally.gossip.store.StoreAttachment;
 import java.util.List;

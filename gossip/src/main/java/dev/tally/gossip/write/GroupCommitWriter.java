@@ -1,4 +1,4 @@
-package dev.tally.node.write;
+package dev.tally.gossip.write;
 
 import dev.tally.gossip.crdt.CounterOverflowException;
 import dev.tally.gossip.engine.LocalWrite;
@@ -9,16 +9,8 @@ import dev.tally.gossip.store.KeyState;
 import dev.tally.gossip.store.StoreAttachment;
 import dev.tally.gossip.time.Clock;
 import dev.tally.gossip.time.Scheduler;
-import dev.tally.node.storage.DedupeRecord;
-import dev.tally.node.storage.DedupeRecord.AppliedValue;
-import dev.tally.node.storage.DedupeRecords;
-import dev.tally.node.storage.RocksStateStore;
-import dev.tally.node.write.WriteException.Reason;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
+import dev.tally.gossip.write.DedupeRecord.AppliedValue;
+import dev.tally.gossip.write.WriteException.Reason;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -50,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * <h2>Pipeline: the next group is prepared while this one is written</h2>
  *
  * A group goes through {@link #resolveDedupe}, {@link #prepare}, then {@link
- * RocksStateStore#writeAsync} (the store's one writer thread writes and fsyncs it) and
+ * WriteStore#writeAsync} (the store's one writer thread writes and fsyncs it) and
  * {@link Replica#stage}; the replica thread is then free to prepare the next group, which builds
  * on the staged states, while the writer thread syncs. Groups handed over while the writer is
  * busy are written together in its next write (one fsync), so the disk never idles and each fsync
@@ -63,7 +55,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A failed group fails its writes ("nothing applied"), and so does every group handed over
  * after it (they were built on its states; the store skips them); {@link Replica#abandon} drops the
- * staged states and {@link RocksStateStore#clearFailedWrites} lets the next group be written.
+ * staged states and {@link WriteStore#clearFailedWrites} lets the next group be written.
  *
  * <p>Dedupe: a repeat of a request id whose group is still in flight is answered by that group
  * when it completes ({@code inFlightIds}), since the store shows the record only once durable.
@@ -101,7 +93,7 @@ public final class GroupCommitWriter implements AutoCloseable {
   private static final int SWEEP_BATCH = 10_000;
 
   private final Replica replica;
-  private final RocksStateStore store;
+  private final WriteStore store;
   private final Scheduler scheduler;
   private final Clock clock;
   private final Duration dedupeWindow;
@@ -117,11 +109,7 @@ public final class GroupCommitWriter implements AutoCloseable {
   private final ArrayDeque<Group> inFlight = new ArrayDeque<>();
   private final Map<String, Pending> inFlightIds = new HashMap<>();
 
-  private final DistributionSummary groupSize;
-  private final Timer commitTime;
-  private final Counter dedupeHits;
-  private final Counter shed;
-  private final Counter dedupeSwept;
+  private final WriteMetrics metrics;
 
   /** A queued write and what waits for it. */
   private static final class Pending {
@@ -157,30 +145,15 @@ public final class GroupCommitWriter implements AutoCloseable {
    * @param dedupeWindow how long an applied request id is remembered
    * @param maxPending writes queued or being written before {@link #submit} sheds load
    */
-  public GroupCommitWriter(Replica replica, RocksStateStore store, Scheduler scheduler, Clock clock,
-      Duration dedupeWindow, int maxPending, MeterRegistry registry) {
+  public GroupCommitWriter(Replica replica, WriteStore store, Scheduler scheduler, Clock clock,
+      Duration dedupeWindow, int maxPending, WriteMetrics metrics) {
     this.replica = replica;
     this.store = store;
     this.scheduler = scheduler;
     this.clock = clock;
     this.dedupeWindow = dedupeWindow;
     this.maxPending = maxPending;
-    this.groupSize = DistributionSummary.builder("tally.write.group.size")
-        .description("Client writes taken together into one group, per group that wrote a RocksDB batch (one WAL sync)")
-        .publishPercentileHistogram().minimumExpectedValue(1.0).maximumExpectedValue((double) MAX_GROUP)
-        .register(registry);
-    this.commitTime = Timer.builder("tally.wal.sync")
-        .description("Time the store's writer thread spent writing one group's batch to RocksDB, including the WAL fsync under durability=sync")
-        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1).dividedBy(20))
-        .maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
-    this.dedupeHits = Counter.builder("tally.dedupe.hits")
-        .description("Writes answered from a request_id seen before (nothing applied)").register(registry);
-    this.shed = Counter.builder("tally.writes.shed")
-        .description("Writes refused with RESOURCE_EXHAUSTED because max-pending-writes was reached").register(registry);
-    this.dedupeSwept = Counter.builder("tally.dedupe.swept")
-        .description("Expired dedupe index entries deleted").register(registry);
-    Gauge.builder("tally.writes.pending", pending, AtomicInteger::get)
-        .description("Writes queued or being committed").register(registry);
+    this.metrics = metrics;
   }
 
   /** Starts the periodic sweep of expired dedupe records. Call once. */
@@ -198,7 +171,7 @@ public final class GroupCommitWriter implements AutoCloseable {
     }
     if (pending.incrementAndGet() > maxPending) {
       pending.decrementAndGet();
-      shed.increment();
+      metrics.shed();
       return CompletableFuture.failedFuture(new WriteException(Reason.OVERLOADED,
           "the node has " + maxPending + " writes pending (max-pending-writes); retry with backoff"));
     }
@@ -361,8 +334,7 @@ public final class GroupCommitWriter implements AutoCloseable {
         // Durable already: publishing (digest, deltas, listeners) failing must not fail the writes.
         log.error("publishing a durable write group failed; the writes stand", e);
       }
-      groupSize.record(g.all.size());
-      commitTime.record(nanos, TimeUnit.NANOSECONDS);
+      metrics.groupDurable(g.all.size(), nanos);
       complete(g.leaders, g.outcomes);
     } finally {
       pending.addAndGet(-g.all.size());
@@ -395,7 +367,7 @@ public final class GroupCommitWriter implements AutoCloseable {
             first.followers = new ArrayList<>(1);
           }
           first.followers.add(p);
-          dedupeHits.increment();
+          metrics.dedupeHit();
         } else {
           fail(p, reused(req, first.request.describe()));
         }
@@ -409,7 +381,7 @@ public final class GroupCommitWriter implements AutoCloseable {
             inFlightFirst.followers = new ArrayList<>(1);
           }
           inFlightFirst.followers.add(p);
-          dedupeHits.increment();
+          metrics.dedupeHit();
         } else {
           fail(p, reused(req, inFlightFirst.request.describe()));
         }
@@ -419,7 +391,7 @@ public final class GroupCommitWriter implements AutoCloseable {
       if (record.isPresent() && record.get().liveAt(now)) {
         DedupeRecord r = record.get();
         if (req.sameRequestAs(r)) {
-          dedupeHits.increment();
+          metrics.dedupeHit();
           p.future.complete(new WriteOutcome(r.results(), true));
         } else {
           fail(p, reused(req, WriteRequest.describe(r.kind(), r.key(), r.amount())));
@@ -540,11 +512,11 @@ public final class GroupCommitWriter implements AutoCloseable {
     int total = 0;
     int removed;
     do {
-      removed = store.sweepExpiredDedupe(clock.currentTimeMillis(), SWEEP_BATCH);
+      removed = store.sweepExpiredDedupe(clock.currentTimeMillis(), SWEEP_BATCH).join();
       total += removed;
     } while (removed == SWEEP_BATCH && queue.isEmpty());
     // With writes waiting, the rest waits for the next sweep: client writes come first.
-    dedupeSwept.increment(total);
+    metrics.dedupeSwept(total);
     return total;
   }
 

@@ -1,4 +1,4 @@
-package dev.tally.node.storage;
+package dev.tally.gossip.write;
 
 import dev.tally.gossip.crdt.ReplicaIds;
 import java.util.List;
@@ -38,13 +38,18 @@ public record DedupeRecord(
     DECREMENT(2),
     BATCH(3);
 
-    final int code;
+    private final int code;
 
     Kind(int code) {
       this.code = code;
     }
 
-    static Kind ofCode(int code) {
+    /** The code stored for this kind. */
+    public int code() {
+      return code;
+    }
+
+    public static Kind ofCode(int code) {
       for (Kind k : values()) {
         if (k.code == code) {
           return k;

@@ -1,4 +1,4 @@
-package dev.tally.node.write;
+package dev.tally.gossip.write;
 
 /** Why a write was not applied, or (for {@link Reason#STORAGE_FAILED}) not confirmed. */
 public final class WriteException extends RuntimeException {

@@ -1,6 +1,6 @@
-package dev.tally.node.write;
+package dev.tally.gossip.write;
 
-import dev.tally.node.storage.DedupeRecord.AppliedValue;
+import dev.tally.gossip.write.DedupeRecord.AppliedValue;
 import java.util.List;
 
 /**

@@ -63,8 +63,10 @@ import org.slf4j.LoggerFactory;
  *   <li>Local writes: {@link #prepare} then {@link #commit} in one replica-thread task (the node's
  *       group commit). Committing is all it takes to replicate them. Or pipelined, so the next
  *       group is prepared while the store writes this one: {@link #prepare}, hand the states to
- *       the store's ordered asynchronous write, {@link #stage}; then, on the replica thread, once
- *       the write is durable {@link #durable} (publishes it), or if it failed {@link #abandon}.
+ *       the store's ordered asynchronous write, {@link #stage} with the store's future; the
+ *       future {@code stage} returns completes on the replica thread once the write is durable
+ *       and published, or fails when it was not written (the replica has then dropped it and
+ *       everything staged after it, and let the store write again).
  *   <li>Peer calls: the PeerService hands each request to {@link #onPushDelta},
  *       {@link #onCompareDigest}, {@link #onSyncBuckets} or {@link #onReadStates} from its own
  *       thread (never blocking a gRPC event loop: they return at once) and answers when the future
@@ -128,10 +130,12 @@ public final class Replica {
   private final Map<Object, List<CompletableFuture<Integer>>> coveredByStaged = new IdentityHashMap<>();
 
   /**
-   * A staged write: the states it changes, where they came from (null: a local group), and what
-   * identifies it to its owner ({@link PreparedWrites} for a local group).
+   * A staged write: the states it changes, where they came from (null: a local group), what
+   * identifies it ({@link PreparedWrites} for a local group), the store's future for its write,
+   * and what its owner waits for: completed once it is published, failed once it is dropped.
    */
-  private record Staged(Object token, List<KeyState> before, List<KeyState> after, NodeRef origin) {}
+  private record Staged(Object token, List<KeyState> before, List<KeyState> after, NodeRef origin,
+      CompletableFuture<Long> written, CompletableFuture<Long> settled) {}
 
   private final AtomicBoolean startCalled = new AtomicBoolean();
   private boolean started;
@@ -385,93 +389,97 @@ public final class Replica {
 
   /**
    * Replica thread: the node has handed {@code prepared}'s after-states to the store's ordered
-   * asynchronous write (in this same task, right after {@link #prepare}). Until it is durable,
-   * later prepares and merges build on these states, while readers, Watch, deltas and
-   * anti-entropy still see only what the store holds (the store makes a write visible only once it
-   * is durable). Follow with {@link #durable} or {@link #abandon}.
+   * asynchronous write, whose future is {@code written} (in this same task, right after {@link
+   * #prepare}). Until it is durable, later prepares and merges build on these states, while
+   * readers, Watch, deltas and anti-entropy still see only what the store holds (the store makes
+   * a write visible only once it is durable).
+   *
+   * <p>The returned future completes on the replica thread with the store's nanoseconds once the
+   * write is durable and published, or fails with the store's exception when it was not written.
+   * Staged writes settle here strictly in the order they were staged, which is the store's write
+   * order: one place decides, so a failure is always handled before anything staged after it.
+   * When one fails, every write staged after it was built on its states and was handed over in
+   * the same failure epoch, so the store skips them all; they are dropped here at once, in
+   * memory as on disk, and only then may the store write again ({@link
+   * StateStore#clearFailedWrites}). What is acknowledged therefore always equals what is durable.
    */
-  public void stage(PreparedWrites prepared) {
+  public CompletableFuture<Long> stage(PreparedWrites prepared, CompletableFuture<Long> written) {
     checkThread();
     if (prepared.after().isEmpty()) {
-      return;
+      return written;
     }
-    stageWrite(new Staged(prepared, prepared.before(), prepared.after(), null));
+    return stageWrite(prepared, prepared.before(), prepared.after(), null, written);
   }
 
-  private void stageWrite(Staged s) {
+  private CompletableFuture<Long> stageWrite(Object token, List<KeyState> before, List<KeyState> after, NodeRef origin,
+      CompletableFuture<Long> written) {
+    Staged s = new Staged(token, before, after, origin, written, new CompletableFuture<>());
     staged.addLast(s);
     for (KeyState ks : s.after()) {
       stagedStates.put(ks.key(), ks.state());
     }
+    written.whenComplete((nanos, error) -> {
+      try {
+        scheduler.execute(this::settleStaged);
+      } catch (RuntimeException e) {
+        // The replica thread is gone (shutdown): nobody is left to publish or to wait.
+        LOG.debug("a staged write finished after the replica thread stopped");
+      }
+    });
+    return s.settled();
   }
 
   /**
-   * Replica thread: the store reports {@code prepared} (staged) durable. Publishes it, and before
-   * it every group staged earlier (the store wrote them first), to the digest tree, the delta
-   * buffers and the listener. A group a merge or commit already published is skipped.
+   * Replica thread: publishes, oldest first, every staged write whose store write has finished,
+   * and drops everything staged from the first one that failed. Runs by itself after each store
+   * write; the node's shutdown calls it directly while it waits on the replica thread.
    */
-  public void durable(PreparedWrites prepared) {
+  public void settleStaged() {
     checkThread();
-    if (!containsStaged(prepared)) {
-      return;
+    while (!staged.isEmpty() && staged.peekFirst().written().isDone()) {
+      Staged head = staged.peekFirst();
+      Long nanos;
+      try {
+        nanos = head.written().join();
+      } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+        Throwable cause = e.getCause() != null ? e.getCause() : e;
+        dropAllStaged(cause);
+        store.clearFailedWrites();
+        return;
+      }
+      publishStaged(head.token());
     }
-    publishStaged(prepared);
   }
 
   /**
-   * Replica thread: the store did not write {@code prepared} (staged). Every write staged after it
-   * was built on its states, so the store fails those too (it must: they are not written either);
-   * all of them are forgotten here, and the next prepare builds on the store again. Writes staged
-   * before it stay staged.
-   *
-   * @return true when this dropped something: the caller must then let the store write again
-   *     ({@link StateStore#clearFailedWrites}); false when it was dropped already (a write skipped
-   *     after an earlier failure), and clearing now could let writes built on a newer, not yet
-   *     reported failure through
+   * The head of the staged writes failed: it and every write staged after it (built on it, skipped
+   * by the store) are forgotten, and the next prepare builds on the store again.
    */
-  public boolean abandon(PreparedWrites prepared) {
-    checkThread();
-    return abandonStaged(prepared);
-  }
-
-  /** Drops the staged write {@code token} and every write staged after it; rebuilds the staged states. */
-  private boolean abandonStaged(Object token) {
-    if (!containsStaged(token)) {
-      return false;
-    }
+  private void dropAllStaged(Throwable headFailure) {
+    boolean head = true;
+    StoreException skipped = new StoreException(
+        "not written: an earlier write it builds on failed (nothing of either was written)", headFailure);
     while (!staged.isEmpty()) {
-      Object dropped = staged.pollLast().token();
-      List<CompletableFuture<Integer>> waiting = coveredByStaged.remove(dropped);
+      Staged s = staged.pollFirst();
+      if (s.written().isDone() && !s.written().isCompletedExceptionally()) {
+        // The store's order promise broke: this write is durable although one before it was not.
+        LOG.error("a write staged after a failed one was written anyway; its states are durable but unpublished");
+      }
+      List<CompletableFuture<Integer>> waiting = coveredByStaged.remove(s.token());
       if (waiting != null) {
         StoreException notWritten = new StoreException(
-            "the staged write that covered this delta push was not written; push it again");
+            "the staged write that covered this delta push was not written; push it again", headFailure);
         waiting.forEach(w -> w.completeExceptionally(notWritten));
       }
-      if (dropped == token) {
-        break;
-      }
+      s.settled().completeExceptionally(head ? headFailure : skipped);
+      head = false;
     }
     stagedStates.clear();
-    for (Staged s : staged) {
-      for (KeyState ks : s.after()) {
-        stagedStates.put(ks.key(), ks.state());
-      }
-    }
-    return true;
   }
 
   /** Staged writes (local groups and delta merges) not yet published, for tests and metrics. */
   public int stagedGroups() {
     return staged.size();
-  }
-
-  private boolean containsStaged(Object token) {
-    for (Staged s : staged) {
-      if (s.token() == token) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** Publishes staged writes oldest first, up to and including {@code lastToken}'s (all when null). */
@@ -484,11 +492,18 @@ public final class Replica {
           stagedStates.remove(ks.key());
         }
       }
-      onDurableChange(s.before(), s.after(), s.origin());
+      try {
+        onDurableChange(s.before(), s.after(), s.origin());
+      } catch (RuntimeException e) {
+        // Durable already: publishing (digest, deltas, listeners) failing must not fail the write.
+        LOG.error("publishing a durable write failed; the write stands", e);
+      }
       List<CompletableFuture<Integer>> waiting = coveredByStaged.remove(s.token());
       if (waiting != null) {
         waiting.forEach(w -> w.complete(0));
       }
+      // The store wrote it (a later ordered write that returned, or its own future, says so).
+      s.settled().complete(s.written().isDone() && !s.written().isCompletedExceptionally() ? s.written().join() : 0L);
       if (s.token() == lastToken) {
         return;
       }
@@ -606,23 +621,13 @@ public final class Replica {
       return;
     }
     CompletableFuture<Long> written = store.writeAsync(plan.after(), StoreAttachment.NONE);
-    Staged s = new Staged(new Object(), plan.before(), plan.after(), from);
-    stageWrite(s);
-    written.whenComplete((nanos, error) -> scheduler.execute(() -> {
+    stageWrite(new Object(), plan.before(), plan.after(), from, written).whenComplete((nanos, error) -> {
       if (error == null) {
-        if (containsStaged(s.token())) {
-          publishStaged(s.token());
-        }
         done.complete(plan.after().size());
       } else {
-        // Nothing of it was written, nor of anything staged after it (the store skips those).
-        if (abandonStaged(s.token())) {
-          store.clearFailedWrites();
-        }
-        done.completeExceptionally(error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-            ? error.getCause() : error);
+        done.completeExceptionally(error);
       }
-    }));
+    });
   }
 
   // ---------------------------------------------------------------- peer calls

@@ -48,14 +48,17 @@ import org.slf4j.LoggerFactory;
  * busy are written together in its next write (one fsync), so the disk never idles and each fsync
  * carries everything that arrived during the previous one; at most {@link #MAX_GROUPS_IN_FLIGHT}
  * are in flight. When a group is durable, the writer thread hands it back and the replica thread
- * publishes it ({@link Replica#durable}: digest, deltas, Watch) and only then completes its
- * futures. Nothing is acknowledged or visible before it is durable (the store shows a synced
+ * publishes it (the replica settles staged writes in store order: digest, deltas, Watch) and only
+ * then completes its futures. Nothing is acknowledged or visible before it is durable (the store shows a synced
  * write to readers only after its fsync), and all store writes, merges included, are written in
  * order by that one thread.
  *
- * <p>A failed group fails its writes ("nothing applied"), and so does every group handed over
- * after it (they were built on its states; the store skips them); {@link Replica#abandon} drops the
- * staged states and {@link WriteStore#clearFailedWrites} lets the next group be written.
+ * <p>A failed group fails its writes, and so does every write staged after it (groups and merges
+ * were built on its states; the store skips them): the replica drops them all in one step, in the
+ * store's order, before {@link WriteStore#clearFailedWrites} lets the next group be written (see
+ * {@link Replica#stage}). A failed write was not acknowledged; it is counted at most once (a disk
+ * whose fsync failed may still replay it after a restart), so a client retries it with the same
+ * request id.
  *
  * <p>Dedupe: a repeat of a request id whose group is still in flight is answered by that group
  * when it completes ({@code inFlightIds}), since the store shows the record only once durable.
@@ -106,6 +109,9 @@ public final class GroupCommitWriter implements AutoCloseable {
 
   // replica thread only
   private Scheduler.Cancellable sweepTask;
+  private long lastSweepFailureLog;
+  private long lastFailureLog;
+  private long failedSinceLog;
   private final ArrayDeque<Group> inFlight = new ArrayDeque<>();
   private final Map<String, Pending> inFlightIds = new HashMap<>();
 
@@ -129,15 +135,19 @@ public final class GroupCommitWriter implements AutoCloseable {
     final List<Pending> leaders;
     final PreparedWrites prepared;
     final List<Object> outcomes;
+    /** The store's write. */
     final CompletableFuture<Long> written;
+    /** The replica's verdict: published (durable), or dropped (not written). */
+    final CompletableFuture<Long> settled;
 
     Group(List<Pending> all, List<Pending> leaders, PreparedWrites prepared, List<Object> outcomes,
-        CompletableFuture<Long> written) {
+        CompletableFuture<Long> written, CompletableFuture<Long> settled) {
       this.all = all;
       this.leaders = leaders;
       this.prepared = prepared;
       this.outcomes = outcomes;
       this.written = written;
+      this.settled = settled;
     }
   }
 
@@ -255,8 +265,8 @@ public final class GroupCommitWriter implements AutoCloseable {
         return;
       }
       CompletableFuture<Long> written = store.writeAsync(prepared.after(), records);
-      replica.stage(prepared);
-      Group g = new Group(group, leaders, prepared, outcomes, written);
+      CompletableFuture<Long> settled = replica.stage(prepared, written);
+      Group g = new Group(group, leaders, prepared, outcomes, written, settled);
       for (Pending p : leaders) {
         if (p.request.hasRequestId()) {
           inFlightIds.put(p.request.requestId(), p);
@@ -264,11 +274,11 @@ public final class GroupCommitWriter implements AutoCloseable {
       }
       inFlight.addLast(g);
       handedOver = true;
-      written.whenComplete((nanos, error) -> onWritten());
+      settled.whenComplete((nanos, error) -> onSettled());
     } catch (RuntimeException e) {
       // The store refused the group (nothing of it was written) or an invariant broke: fail what is
       // still open; the node carries on with the next group.
-      log.error("write group of {} failed; nothing of it was written", group.size(), e);
+      logGroupFailure(group.size(), e);
       WriteException failure = storageFailed(e);
       for (Pending p : group) {
         fail(p, failure);
@@ -280,8 +290,12 @@ public final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
-  /** Writer thread: a group's write finished; the rest happens on the replica thread. */
-  private void onWritten() {
+  /**
+   * Replica thread, inside the replica's settling of staged writes: a group is published or
+   * dropped. Completing it is a task of its own, so client callbacks and the next group never run
+   * in the middle of the replica's bookkeeping.
+   */
+  private void onSettled() {
     try {
       scheduler.execute(this::completeWritten);
     } catch (RejectedExecutionException e) {
@@ -292,7 +306,7 @@ public final class GroupCommitWriter implements AutoCloseable {
 
   /** Replica thread: completes, oldest first, every handed-over group whose write has finished. */
   private void completeWritten() {
-    while (!inFlight.isEmpty() && inFlight.peekFirst().written.isDone()) {
+    while (!inFlight.isEmpty() && inFlight.peekFirst().settled.isDone()) {
       completeGroup(inFlight.pollFirst());
     }
     // A flush that found no free slot left flushScheduled set and is waiting for this. Clear it
@@ -313,26 +327,17 @@ public final class GroupCommitWriter implements AutoCloseable {
     try {
       Long nanos;
       try {
-        nanos = g.written.join();
+        nanos = g.settled.join();
       } catch (CompletionException | java.util.concurrent.CancellationException e) {
         Throwable cause = e.getCause() != null ? e.getCause() : e;
-        // Nothing of this group was written, nor of any group handed over after it (they built on
-        // it and the store skips them); drop the staged states, then let new groups be written.
-        if (replica.abandon(g.prepared)) {
-          store.clearFailedWrites();
-        }
-        log.error("write group of {} failed; nothing of it was written", g.all.size(), cause);
+        // Nothing of this group was written; the replica dropped it and everything staged after it.
+        logGroupFailure(g.all.size(), cause);
+        metrics.groupFailed(g.all.size());
         WriteException failure = storageFailed(cause);
         for (Pending p : g.all) {
           fail(p, failure);
         }
         return;
-      }
-      try {
-        replica.durable(g.prepared);
-      } catch (RuntimeException e) {
-        // Durable already: publishing (digest, deltas, listeners) failing must not fail the writes.
-        log.error("publishing a durable write group failed; the writes stand", e);
       }
       metrics.groupDurable(g.all.size(), nanos);
       complete(g.leaders, g.outcomes);
@@ -341,9 +346,30 @@ public final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
+  /**
+   * A failing disk fails every group: one line with the cause at once, then at most one per 10
+   * seconds with the number failed meanwhile, so the log stays readable while the disk is full.
+   */
+  private void logGroupFailure(int writes, Throwable cause) {
+    long now = clock.nanoTime();
+    failedSinceLog += writes;
+    if (lastFailureLog != 0 && now - lastFailureLog < TimeUnit.SECONDS.toNanos(10)) {
+      return;
+    }
+    lastFailureLog = now;
+    if (cause instanceof dev.tally.gossip.store.StoreException) {
+      log.error("{} writes failed because the store could not write them (not acknowledged): {}", failedSinceLog,
+          cause.getMessage());
+    } else {
+      log.error("{} writes failed because the store could not write them (not acknowledged)", failedSinceLog, cause);
+    }
+    failedSinceLog = 0;
+  }
+
   private static WriteException storageFailed(Throwable e) {
     return new WriteException(Reason.STORAGE_FAILED,
-        "the write could not be stored, nothing was applied: " + e.getMessage(), -1, e);
+        "the write could not be stored (" + e.getMessage() + "); it was not acknowledged and is counted at most once: "
+            + "retry with the same request_id", -1, e);
   }
 
   /**
@@ -492,44 +518,91 @@ public final class GroupCommitWriter implements AutoCloseable {
 
   // ---- dedupe sweep ------------------------------------------------------------------------
 
+  private Duration sweepInterval() {
+    return Duration.ofMillis(Math.max(1000, Math.min(60_000, dedupeWindow.toMillis() / 10)));
+  }
+
   private void scheduleSweep() {
     if (closed) {
       return;
     }
-    long millis = Math.max(1000, Math.min(60_000, dedupeWindow.toMillis() / 10));
     try {
-      sweepTask = scheduler.schedule(Duration.ofMillis(millis), () -> {
-        sweepOnce();
-        scheduleSweep();
-      });
+      sweepTask = scheduler.schedule(sweepInterval(), () -> sweep(null));
     } catch (RejectedExecutionException e) {
       // closing
     }
   }
 
-  /** Replica thread: one bounded sweep; the caller reschedules. */
-  private int sweepOnce() {
-    int total = 0;
-    int removed;
-    do {
-      removed = store.sweepExpiredDedupe(clock.currentTimeMillis(), SWEEP_BATCH).join();
-      total += removed;
-    } while (removed == SWEEP_BATCH && queue.isEmpty());
-    // With writes waiting, the rest waits for the next sweep: client writes come first.
-    metrics.dedupeSwept(total);
-    return total;
+  /**
+   * Replica thread: one sweep, batch after batch until nothing expired is left, so expiry keeps
+   * up with any sustained write rate (records stay near rate x window). Each batch runs on the
+   * store's writer thread behind the writes queued before it, and the next is asked for from the
+   * replica thread afterwards, so client writes are never held up by more than one batch.
+   *
+   * @param done completed with the total removed, for an on-demand sweep; null for the timer's
+   */
+  private void sweep(CompletableFuture<Integer> done) {
+    sweepBatch(0, done);
   }
 
-  /** Runs a sweep now on the replica thread; completes with the number of expired entries removed. */
-  public CompletableFuture<Integer> sweepExpiredDedupe() {
-    CompletableFuture<Integer> done = new CompletableFuture<>();
-    scheduler.execute(() -> {
+  private void sweepBatch(int removedSoFar, CompletableFuture<Integer> done) {
+    if (closed) {
+      if (done != null) {
+        done.complete(removedSoFar);
+      }
+      return;
+    }
+    CompletableFuture<Integer> batch;
+    try {
+      batch = store.sweepExpiredDedupe(clock.currentTimeMillis(), SWEEP_BATCH);
+    } catch (RuntimeException e) {
+      sweepFailed(e, done);
+      return;
+    }
+    batch.whenComplete((removed, error) -> {
       try {
-        done.complete(sweepOnce());
-      } catch (RuntimeException e) {
-        done.completeExceptionally(e);
+        scheduler.execute(() -> {
+          if (error != null) {
+            sweepFailed(error, done);
+            return;
+          }
+          metrics.dedupeSwept(removed);
+          if (removed >= SWEEP_BATCH) {
+            sweepBatch(removedSoFar + removed, done);
+          } else if (done != null) {
+            done.complete(removedSoFar + removed);
+          } else {
+            scheduleSweep();
+          }
+        });
+      } catch (RejectedExecutionException e) {
+        // closing
       }
     });
+  }
+
+  private void sweepFailed(Throwable error, CompletableFuture<Integer> done) {
+    if (done != null) {
+      done.completeExceptionally(error);
+      return;
+    }
+    // Expired records only cost space; the next round tries again.
+    long now = clock.nanoTime();
+    if (now - lastSweepFailureLog > TimeUnit.SECONDS.toNanos(60) || lastSweepFailureLog == 0) {
+      lastSweepFailureLog = now;
+      log.warn("sweeping expired dedupe records failed (retrying every {}): {}", sweepInterval(), error.toString());
+    }
+    scheduleSweep();
+  }
+
+  /** Runs a whole sweep now; completes with the number of expired index entries removed. */
+  public CompletableFuture<Integer> sweepExpiredDedupe() {
+    CompletableFuture<Integer> done = new CompletableFuture<>();
+    try {
+      scheduler.execute(() -> sweep(done));
+    } catch (RejectedExecutionException e) {
+      done.completeExceptionally(e);
+    }
     return done;
   }
 
@@ -549,7 +622,7 @@ public final class GroupCommitWriter implements AutoCloseable {
       try {
         oldest.written.get(10, TimeUnit.SECONDS);
       } catch (ExecutionException e) {
-        // completeGroup fails the group
+        // settling fails the group
       } catch (TimeoutException e) {
         log.warn("the store did not finish a write group within 10s at shutdown");
         return;
@@ -557,6 +630,8 @@ public final class GroupCommitWriter implements AutoCloseable {
         Thread.currentThread().interrupt();
         return;
       }
+      // The settling task the write scheduled is queued behind this one: settle here instead.
+      replica.settleStaged();
       completeWritten();
     }
   }

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Pipelined local writes: {@link Replica#stage}, {@link Replica#durable}, {@link Replica#abandon},
+ * Pipelined local writes ({@link Replica#stage}, settled in store order as writes land or fail)
  * and merges that arrive while groups are staged, over a store with the node's write order
  * (asynchronous writes queue; a synchronous write lands every queued one first).
  */
@@ -161,8 +161,7 @@ class ReplicaStagedWritesTest {
         writes.add(LocalWrite.of(CounterChange.increment(k, amount)));
       }
       PreparedWrites p = replica.prepare(writes);
-      store.writeAsync(p.after(), StoreAttachment.NONE);
-      replica.stage(p);
+      replica.stage(p, store.writeAsync(p.after(), StoreAttachment.NONE));
       out[0] = p;
     });
     return out[0];
@@ -195,7 +194,7 @@ class ReplicaStagedWritesTest {
     assertTreeMatchesStore();
 
     store.landOne();
-    time.runAs("a", () -> replica.durable(g1));
+    time.runFor(Duration.ZERO);
 
     assertThat(replica.read("k").value()).isEqualTo(1);
     assertThat(published).extracting(ks -> ks.state().value()).containsExactly(1L);
@@ -203,7 +202,7 @@ class ReplicaStagedWritesTest {
     assertTreeMatchesStore();
 
     store.landOne();
-    time.runAs("a", () -> replica.durable(g2));
+    time.runFor(Duration.ZERO);
 
     assertThat(published).extracting(ks -> ks.state().value()).containsExactly(1L, 3L);
     assertThat(replica.stagedGroups()).isZero();
@@ -216,7 +215,7 @@ class ReplicaStagedWritesTest {
     PreparedWrites g2 = stageIncrements(1, "y");
     store.landAll();
 
-    time.runAs("a", () -> replica.durable(g2));
+    time.runFor(Duration.ZERO);
 
     assertThat(published).extracting(KeyState::key).containsExactly("x", "y");
     assertThat(replica.stagedGroups()).isZero();
@@ -242,7 +241,7 @@ class ReplicaStagedWritesTest {
     assertThat(appliedValue(g2, 0)).as("a later local write builds on the staged merge").isEqualTo(1011);
 
     store.landOne();
-    time.runAs("a", () -> replica.durable(g1));
+    time.runFor(Duration.ZERO);
     store.landOne();
     time.runFor(Duration.ZERO);
 
@@ -252,7 +251,7 @@ class ReplicaStagedWritesTest {
     assertThat(stored.p(SELF)).as("the staged local increment survives the merge").isEqualTo(10);
     assertThat(stored.p(PEER)).isEqualTo(1000);
     store.landOne();
-    time.runAs("a", () -> replica.durable(g2));
+    time.runFor(Duration.ZERO);
     assertThat(published).extracting(ks -> ks.state().value()).containsExactly(10L, 1010L, 1011L);
     assertTreeMatchesStore();
   }
@@ -271,7 +270,8 @@ class ReplicaStagedWritesTest {
     assertThat(ack).isCompletedExceptionally();
     assertThat(replica.stagedGroups()).as("the local group built on the merge is dropped too").isZero();
     assertThat(store.clears).isEqualTo(1);
-    time.runAs("a", () -> assertThat(replica.abandon(builtOnIt)).as("already dropped: do not clear again").isFalse());
+    time.runFor(Duration.ZERO);
+    assertThat(store.clears).as("the skipped group behind it settles without a second clear").isEqualTo(1);
     PreparedWrites next = stageIncrements(1, "k");
     assertThat(appliedValue(next, 0)).as("built on the store again").isEqualTo(1);
     assertThat(published).isEmpty();
@@ -346,21 +346,21 @@ class ReplicaStagedWritesTest {
   }
 
   @Test
-  void abandon_dropsTheFailedGroupAndEveryGroupBuiltOnIt() {
+  void failedGroup_isDroppedWithEveryGroupBuiltOnIt() {
     PreparedWrites g0 = stageIncrements(1, "k");
     store.landOne();
-    time.runAs("a", () -> replica.durable(g0));
+    time.runFor(Duration.ZERO);
     PreparedWrites g1 = stageIncrements(10, "k");
     stageIncrements(100, "k");
     store.failAll();
 
-    time.runAs("a", () -> replica.abandon(g1));
+    time.runFor(Duration.ZERO);
 
     assertThat(replica.stagedGroups()).isZero();
     PreparedWrites next = stageIncrements(5, "k");
     assertThat(appliedValue(next, 0)).as("built on the store again").isEqualTo(6);
     store.landOne();
-    time.runAs("a", () -> replica.durable(next));
+    time.runFor(Duration.ZERO);
     assertThat(store.get("k").value()).isEqualTo(6);
     assertThat(published).extracting(ks -> ks.state().value()).containsExactly(1L, 6L);
     assertTreeMatchesStore();
@@ -397,7 +397,7 @@ class ReplicaStagedWritesTest {
     assertThat(replica.stagedGroups()).isEqualTo(1);
     assertThat(published).isEmpty();
     store.landOne();
-    time.runAs("a", () -> replica.durable(g1));
+    time.runFor(Duration.ZERO);
     assertThat(published).extracting(ks -> ks.state().value()).containsExactly(10L);
     assertThat(store.get("other").value()).isZero();
     assertTreeMatchesStore();
@@ -407,7 +407,7 @@ class ReplicaStagedWritesTest {
   void prepare_writeThatOverflowsPartWay_isUndoneWholeAndTheNextWriteBuildsOnWhatWasThere() {
     PreparedWrites seed = stageIncrements(Long.MAX_VALUE, "big");
     store.landAll();
-    time.runAs("a", () -> replica.durable(seed));
+    time.runFor(Duration.ZERO);
     PreparedWrites[] out = new PreparedWrites[1];
 
     time.runAs("a", () -> out[0] = replica.prepare(List.of(

@@ -1,5 +1,7 @@
 package dev.tally.gossip.sim;
 
+import dev.tally.gossip.write.GroupCommitWriter;
+
 import dev.tally.gossip.engine.Replica;
 
 /**
@@ -11,6 +13,9 @@ final class Incarnation {
   final int number;
   boolean alive = true;
   Replica replica;
+  GroupCommitWriter writer;
+  /** Writes submitted to this incarnation and not yet answered: lost (indeterminate) if it dies. */
+  final java.util.Set<Ledger.Op> inFlight = new java.util.LinkedHashSet<>();
   SimMembership membership;
 
   Incarnation(SimNode node, int number) {

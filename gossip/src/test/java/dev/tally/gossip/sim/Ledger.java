@@ -6,97 +6,182 @@ import dev.tally.gossip.store.KeyState;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
- * The ground truth: every acknowledged local operation, per replica id and key, and every
- * acknowledged QUORUM write. Replicas are checked against it while faults run (nobody may hold
- * more of a replica's entry than that replica wrote: an op counted twice) and after the heal
- * (everybody holds exactly everything).
+ * The ground truth: every client write submitted to a node's group commit, what became of it,
+ * and every acknowledged QUORUM write. Per replica id and key it keeps two sums: what was
+ * acknowledged (must be counted exactly once, durably, from the ack on) and what may have been
+ * applied (acknowledged, still pending, or indeterminate: failed by the store or lost in a
+ * crash, so counted at most once). Every stored state must lie between the two.
  */
 final class Ledger {
-  private final Map<Long, Map<String, long[]>> written = new HashMap<>();
-  private final TreeMap<String, Long> expected = new TreeMap<>();
+
+  /** What became of a submitted write. */
+  enum Outcome {
+    /** Submitted, no answer yet. */
+    PENDING,
+    /** Acknowledged: counted exactly once. */
+    ACKED,
+    /** Refused before anything was applied (load shed): counted nowhere. */
+    REFUSED,
+    /** Failed by the store or lost with a crashed process: counted at most once. */
+    INDETERMINATE
+  }
+
+  /** One client write and every retry of it (same request id, same node). */
+  static final class Op {
+    final long id;
+    final long replica;
+    final List<CounterChange> changes;
+    final String requestId;
+    Outcome outcome = Outcome.PENDING;
+    int attempts = 1;
+
+    Op(long id, long replica, List<CounterChange> changes, String requestId) {
+      this.id = id;
+      this.replica = replica;
+      this.changes = List.copyOf(changes);
+      this.requestId = requestId;
+    }
+
+    @Override
+    public String toString() {
+      return "op " + id + (requestId.isEmpty() ? "" : " (" + requestId + ")") + " " + changes;
+    }
+  }
+
+  /** Per replica, per key: {acked P, acked N, possible P, possible N}. */
+  private final Map<Long, Map<String, long[]>> sums = new HashMap<>();
+  private final TreeSet<String> keys = new TreeSet<>();
   private final Map<String, Map<String, PnCounter>> quorumAcked = new HashMap<>();
+  private long nextOp;
   private int quorumAcks;
-  private long operations;
+  private long acked;
+  private long indeterminate;
+  private long refused;
 
-  /**
-   * A change that {@code replica} is about to commit (in the same event). Recorded before the store
-   * write so the write passes the over-count check; {@link #revoke} takes it back if the commit fails.
-   */
-  void applied(long replica, CounterChange change) {
-    add(replica, change, 1);
-    operations++;
+  /** A write handed to {@code replica}'s group commit: from now on it may be applied. */
+  Op submitted(long replica, List<CounterChange> changes, String requestId) {
+    Op op = new Op(++nextOp, replica, changes, requestId);
+    add(op, 2, 1);
+    for (CounterChange c : changes) {
+      keys.add(c.key());
+    }
+    return op;
   }
 
-  /** The commit of {@code change} failed: nothing was written, nothing is owed. */
-  void revoke(long replica, CounterChange change) {
-    add(replica, change, -1);
-    operations--;
+  void acked(Op op) {
+    if (op.outcome == Outcome.INDETERMINATE) {
+      indeterminate--;
+    }
+    op.outcome = Outcome.ACKED;
+    add(op, 0, 1);
+    acked++;
   }
 
-  private void add(long replica, CounterChange change, int sign) {
-    long[] pn = written.computeIfAbsent(replica, r -> new HashMap<>()).computeIfAbsent(change.key(), k -> new long[2]);
-    pn[change.decrement() ? 1 : 0] += sign * change.amount();
-    expected.merge(change.key(), sign * (change.decrement() ? -change.amount() : change.amount()), Long::sum);
+  /** Nothing of it was applied, and it never will be. */
+  void refused(Op op) {
+    if (op.outcome == Outcome.INDETERMINATE) {
+      indeterminate--;
+    }
+    op.outcome = Outcome.REFUSED;
+    add(op, 2, -1);
+    refused++;
   }
 
-  /** What {@code replica} wrote to {@code key}: {P, N}; zeros when nothing. */
-  long[] written(long replica, String key) {
-    Map<String, long[]> keys = written.get(replica);
-    long[] pn = keys == null ? null : keys.get(key);
-    return pn == null ? new long[2] : pn;
+  void indeterminate(Op op) {
+    if (op.outcome != Outcome.INDETERMINATE) {
+      indeterminate++;
+    }
+    op.outcome = Outcome.INDETERMINATE;
   }
 
-  /** Keys ever written, with the exact value each must end at. */
-  TreeMap<String, Long> expected() {
-    return expected;
+  private void add(Op op, int offset, int sign) {
+    Map<String, long[]> byKey = sums.computeIfAbsent(op.replica, r -> new HashMap<>());
+    for (CounterChange c : op.changes) {
+      long[] s = byKey.computeIfAbsent(c.key(), k -> new long[4]);
+      s[offset + (c.decrement() ? 1 : 0)] += sign * c.amount();
+    }
   }
 
-  long operations() {
-    return operations;
+  private long[] sums(long replica, String key) {
+    Map<String, long[]> byKey = sums.get(replica);
+    long[] s = byKey == null ? null : byKey.get(key);
+    return s == null ? new long[4] : s;
   }
 
-  /** Checks one stored state against what its replicas wrote; returns a problem or null. */
+  /** Every key any write touched. */
+  TreeSet<String> keys() {
+    return keys;
+  }
+
+  long acknowledged() {
+    return acked;
+  }
+
+  long indeterminate() {
+    return indeterminate;
+  }
+
+  long refused() {
+    return refused;
+  }
+
+  /** A stored state counts more of some replica than it could have applied: an op counted twice. */
   String overCounted(String node, String key, PnCounter state) {
     for (PnCounter.Entry e : state.entries()) {
-      long[] pn = written(e.replica(), key);
-      if (Long.compareUnsigned(e.p(), pn[0]) > 0 || Long.compareUnsigned(e.n(), pn[1]) > 0) {
+      long[] s = sums(e.replica(), key);
+      if (Long.compareUnsigned(e.p(), s[2]) > 0 || Long.compareUnsigned(e.n(), s[3]) > 0) {
         return "node " + node + " holds key '" + key + "' with replica " + Long.toHexString(e.replica())
             + " at +" + Long.toUnsignedString(e.p()) + "/-" + Long.toUnsignedString(e.n())
-            + " but that replica only ever wrote +" + pn[0] + "/-" + pn[1] + " (an operation counted twice)";
+            + " but that replica can have applied only +" + s[2] + "/-" + s[3] + " (an operation counted twice)";
       }
     }
     return null;
   }
 
-  /** Checks a converged state exactly: every replica entry equals what it wrote. */
+  /** At an acknowledgement: the node's durable state of the key must hold every acked op of the replica. */
+  String notDurable(String node, String key, long replica, PnCounter durable) {
+    long[] s = sums(replica, key);
+    if (durable.p(replica) < s[0] || durable.n(replica) < s[1]) {
+      return "node " + node + " acknowledged a write of '" + key + "' whose replica " + Long.toHexString(replica)
+          + " has +" + s[0] + "/-" + s[1] + " acknowledged, but its store holds only +" + durable.p(replica) + "/-"
+          + durable.n(replica) + " durably";
+    }
+    return null;
+  }
+
+  /**
+   * Checks a converged state: every replica's entry holds all it acknowledged and at most what
+   * it may have applied (exactly the acknowledged sum when none of its writes is indeterminate).
+   */
   String inexact(String key, PnCounter state) {
-    long value = 0;
     for (PnCounter.Entry e : state.entries()) {
-      long[] pn = written(e.replica(), key);
-      if (e.p() != pn[0] || e.n() != pn[1]) {
-        return "key '" + key + "' holds replica " + Long.toHexString(e.replica()) + " at +" + e.p() + "/-" + e.n()
-            + " but it wrote +" + pn[0] + "/-" + pn[1];
-      }
-      value += e.p() - e.n();
-    }
-    for (Map.Entry<Long, Map<String, long[]>> r : written.entrySet()) {
-      long[] pn = r.getValue().get(key);
-      if (pn != null && (state.p(r.getKey()) != pn[0] || state.n(r.getKey()) != pn[1])) {
-        return "key '" + key + "' lacks replica " + Long.toHexString(r.getKey()) + "'s +" + pn[0] + "/-" + pn[1]
-            + " (has +" + state.p(r.getKey()) + "/-" + state.n(r.getKey()) + ")";
+      if (!sums.containsKey(e.replica())) {
+        return "key '" + key + "' holds replica " + Long.toHexString(e.replica()) + ", which never wrote";
       }
     }
-    long want = expected.getOrDefault(key, 0L);
-    if (value != want || state.value() != want) {
-      return "key '" + key + "' has value " + state.value() + " but the acknowledged operations sum to " + want;
+    for (Map.Entry<Long, Map<String, long[]>> r : sums.entrySet()) {
+      long[] s = r.getValue().get(key);
+      if (s == null) {
+        continue;
+      }
+      long p = state.p(r.getKey());
+      long n = state.n(r.getKey());
+      if (p < s[0] || n < s[1]) {
+        return "key '" + key + "' lacks acknowledged writes of replica " + Long.toHexString(r.getKey()) + ": holds +" + p
+            + "/-" + n + ", acknowledged +" + s[0] + "/-" + s[1];
+      }
+      if (p > s[2] || n > s[3]) {
+        return "key '" + key + "' counts replica " + Long.toHexString(r.getKey()) + " at +" + p + "/-" + n
+            + ", more than it can have applied (+" + s[2] + "/-" + s[3] + ")";
+      }
     }
     return null;
   }
 
-  void quorumAcked(String dc, long time, List<KeyState> states) {
+  void quorumAcked(String dc, List<KeyState> states) {
     quorumAcks++;
     Map<String, PnCounter> byKey = quorumAcked.computeIfAbsent(dc, d -> new HashMap<>());
     for (KeyState ks : states) {

@@ -1,5 +1,7 @@
 package dev.tally.gossip.sim;
 
+import dev.tally.gossip.testing.SimulatedStore;
+
 /**
  * A node slot: stable name and dc, its durable store (kept across crashes, replaced by a wipe) and
  * replica id (replaced by a wipe), and its current incarnation (null while down).
@@ -7,7 +9,15 @@ package dev.tally.gossip.sim;
 final class SimNode {
   final String name;
   final String dc;
-  CheckingStore store;
+  SimulatedStore store;
+  /** Counts wipes: a retry never goes to a store other than the one its first attempt reached. */
+  int storeGeneration;
+  /** Until when (virtual nanos) this node's disk is slow. */
+  long slowDiskUntil;
+  /** The next store write's fault, set by the nemesis (null: none). */
+  SimulatedStore.Fault nextFault;
+  /** The probe write of the liveness phase was acknowledged. */
+  boolean probed;
   long replicaId;
   Incarnation current;
   int incarnations;

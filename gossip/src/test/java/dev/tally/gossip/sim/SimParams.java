@@ -29,7 +29,11 @@ record SimParams(
     long safetyMillis,
     long meanFaultGapMillis,
     double storeFailureRate,
-    long livenessLimitMillis) {
+    long livenessLimitMillis,
+    long dedupeWindowMillis,
+    int maxPendingWrites,
+    double crashAfterAppendRate,
+    double requestIdRate) {
 
   static SimParams random(SplittableRandom r) {
     int nodes = 3 + r.nextInt(5);
@@ -56,7 +60,12 @@ record SimParams(
         2500 + r.nextInt(3501),
         300 + r.nextInt(1200),
         r.nextInt(3) == 0 ? 0.002 + r.nextDouble() * 0.05 : 0,
-        60_000);
+        60_000,
+        // Longer than any retry takes, and short enough that expiry sweeps run within a seed.
+        2000 + r.nextInt(8000),
+        r.nextInt(4) == 0 ? 2 + r.nextInt(30) : 10_000,
+        r.nextInt(3) == 0 ? r.nextDouble() * 0.03 : 0,
+        r.nextDouble() * 0.8);
   }
 
   @Override
@@ -66,6 +75,8 @@ record SimParams(
         + ", maxPendingKeys " + maxPendingKeys + ", rpc deadline " + rpcDeadlineMillis + "ms, quorum timeout "
         + quorumTimeoutMillis + "ms, suspect/dead after " + suspectAfterMillis + "/" + deadAfterMillis + "ms, "
         + keys + " keys, op every ~" + meanOpGapMillis + "ms, store write failures " + String.format("%.3f", storeFailureRate)
-        + ", safety phase " + safetyMillis + "ms";
+        + ", crash after a WAL append " + String.format("%.3f", crashAfterAppendRate) + ", request ids on "
+        + String.format("%.0f%%", requestIdRate * 100) + " of writes, dedupe window " + dedupeWindowMillis + "ms, max pending writes "
+        + maxPendingWrites + ", safety phase " + safetyMillis + "ms";
   }
 }

@@ -11,7 +11,8 @@ record SimResult(
     String params,
     List<String> faults,
     long operations,
-    int writesFailed,
+    int indeterminate,
+    int storeFaults,
     int quorumWritesOk,
     int quorumWritesFailed,
     int quorumReadsOk,
@@ -27,7 +28,8 @@ record SimResult(
     StringBuilder sb = new StringBuilder();
     sb.append("SEED=").append(seed).append(" FAILED: ").append(failure).append('\n');
     sb.append("  cluster: ").append(params).append('\n');
-    sb.append("  ").append(operations).append(" acknowledged ops (").append(writesFailed).append(" failed by the store), ").append(crashes).append(" crashes, ")
+    sb.append("  ").append(operations).append(" acknowledged ops (").append(indeterminate).append(" indeterminate), ")
+        .append(storeFaults).append(" store faults, ").append(crashes).append(" crashes, ")
         .append(wipes).append(" wipes, ").append(events).append(" events\n");
     sb.append("  fault schedule (").append(faults.size()).append(" events):\n");
     int shown = 0;

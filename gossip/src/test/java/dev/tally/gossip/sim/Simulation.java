@@ -2,16 +2,19 @@ package dev.tally.gossip.sim;
 
 import dev.tally.gossip.crdt.PnCounter;
 import dev.tally.gossip.engine.CounterChange;
-import dev.tally.gossip.engine.LocalWrite;
-import dev.tally.gossip.engine.PreparedWrites;
 import dev.tally.gossip.engine.Replica;
 import dev.tally.gossip.engine.ReplicaConfig;
 import dev.tally.gossip.engine.ReplicaListener;
-import dev.tally.gossip.engine.WriteResult;
 import dev.tally.gossip.quorum.QuorumException;
 import dev.tally.gossip.store.KeyState;
-import dev.tally.gossip.store.StoreAttachment;
 import dev.tally.gossip.store.StoreException;
+import dev.tally.gossip.testing.SimulatedStore;
+import dev.tally.gossip.testing.SimulatedStore.Fault;
+import dev.tally.gossip.write.GroupCommitWriter;
+import dev.tally.gossip.write.WriteException;
+import dev.tally.gossip.write.WriteMetrics;
+import dev.tally.gossip.write.WriteOutcome;
+import dev.tally.gossip.write.WriteRequest;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,20 +32,29 @@ import java.util.concurrent.CompletionException;
  * everything ({@link SimParams}, network faults, the fault schedule, the workload, every replica's
  * randomness); virtual time moves only by events.
  *
+ * <p>Each node runs the node's own write path: client writes go to a {@link GroupCommitWriter}
+ * (dedupe, group commit with coalescing, staging, dedupe records, ack) over the engine's
+ * {@link Replica}, and the store is a {@link SimulatedStore} with the node's store contract and a
+ * disk that fails: transient write errors, a full disk or I/O error that lasts until repaired,
+ * fsync errors whose write may come back after a restart, slow writes that back the queue up, and
+ * crashes right after a write reached the log but before it was acknowledged.
+ *
  * <ol>
- *   <li>Safety phase: every node writes (prepare/commit, an op acknowledged when commit returns;
- *       or, for half the ops, pipelined as the node's group commit does: prepare/stage, the write
- *       lands later on the simulated store writer thread, acknowledged once it has),
- *       some writes are also replicated to a QUORUM and some QUORUM reads run, while the nemesis
- *       partitions the network (majority/minority, one node isolated, bridge, DC split, one-way),
- *       loses, duplicates and delays messages, crashes and restarts nodes, and wipes disks. Checked
- *       as it goes: no store ever holds more of a replica's entry than that replica wrote; a
+ *   <li>Safety phase: every node takes writes (some with request ids, retried on the same node
+ *       after a store failure or a crash, as a client would), some of them replicated to a QUORUM,
+ *       and some QUORUM reads, while the nemesis partitions the network (majority/minority, one
+ *       node isolated, bridge, DC split, one-way), loses, duplicates and delays messages, crashes
+ *       and restarts nodes, wipes disks and breaks them. Checked as it goes: no store ever holds
+ *       more of a replica's entry than that replica may have applied (an op counted twice); no
+ *       write is acknowledged before the acknowledged total is durable on its node; no landed
+ *       state lowers what the disk held; a first attempt is never answered as a duplicate; a
  *       successful QUORUM read covers every QUORUM write of its DC acknowledged before it started;
  *       no peer ever rejects another's message as invalid; no engine task throws.
- *   <li>Liveness phase: faults off, partitions healed, down nodes restarted, writes stopped.
- *       Within {@link SimParams#livenessLimitMillis} of simulated time every node must hold
- *       identical states whose every replica entry, and so every value, is exactly what the
- *       acknowledged operations add up to.
+ *   <li>Liveness phase: faults off, disks repaired, partitions healed, down nodes restarted, new
+ *       writes stopped (retries go on). Every node must acknowledge a probe write (it serves writes
+ *       again after its faults cleared), and within {@link SimParams#livenessLimitMillis} of
+ *       simulated time every node must hold identical states in which every replica's entry holds
+ *       exactly what it acknowledged, plus at most once each write whose outcome was indeterminate.
  * </ol>
  */
 final class Simulation {
@@ -59,13 +71,15 @@ final class Simulation {
   private final SplittableRandom engineRandom;
   private final SplittableRandom clockRandom;
   private final SplittableRandom storeRandom;
-  /** Picks commit or pipelined (stage, land later) for each local op, and the simulated I/O delay. */
+  /** Picks the simulated I/O delays and whether a process dies right after a write reached the log. */
   private final SplittableRandom pipelineRandom;
   private final List<String> faultLog = new ArrayList<>();
   private final List<String> keys = new ArrayList<>();
   private boolean safetyPhase = true;
   private int quorumWritesFailed;
-  private int writesFailed;
+  private int storeFaults;
+  private int pendingRetries;
+  private long requestSeq;
   private int quorumReadsOk;
   private int quorumReadsFailed;
   private int wipes;
@@ -96,6 +110,8 @@ final class Simulation {
     // Split last, so the streams above (and the seeds' fault schedules) stay as they were.
     this.pipelineRandom = root.split();
   }
+
+  private static final long PROBE_AMOUNT = 1;
 
   SimParams params() {
     return params;
@@ -132,10 +148,52 @@ final class Simulation {
 
   // ------------------------------------------------------------------ nodes
 
-  private CheckingStore newStore(SimNode node) {
-    CheckingStore store = new CheckingStore(world, ledger, node.name, storeRandom.split());
-    store.failWrites(params.storeFailureRate());
+  private SimulatedStore newStore(SimNode node) {
+    SimulatedStore store = new SimulatedStore(node.name, storeRandom.split(), () -> scheduleLanding(node));
+    store.trace(message -> world.trace(node.name, message));
+    store.landCheck(ks -> {
+      String problem = ledger.overCounted(node.name, ks.key(), ks.state());
+      if (problem != null) {
+        world.fail(problem);
+      }
+    });
+    store.faults(counters -> {
+      if (node.nextFault != null) {
+        Fault f = node.nextFault;
+        node.nextFault = null;
+        storeFaults++;
+        return f;
+      }
+      if (safetyPhase && params.storeFailureRate() > 0 && storeRandom.nextDouble() < params.storeFailureRate()) {
+        storeFaults++;
+        return Fault.TRANSIENT;
+      }
+      return Fault.NONE;
+    });
     return store;
+  }
+
+  /**
+   * The store's writer thread takes its next step after a simulated I/O delay, on the process
+   * that queued the write: a crash loses it with everything else queued.
+   */
+  private void scheduleLanding(SimNode node) {
+    Incarnation owner = world.current() != null ? world.current() : node.current;
+    boolean slow = world.now() < node.slowDiskUntil;
+    long delay = slow ? (20 + pipelineRandom.nextInt(180)) * MS : (long) (pipelineRandom.nextDouble() * 3 * MS);
+    SimulatedStore store = node.store;
+    world.schedule(owner, delay, () -> {
+      if (node.store != store) {
+        return; // wiped meanwhile
+      }
+      store.landNext();
+      if (safetyPhase && params.crashAfterAppendRate() > 0 && pipelineRandom.nextDouble() < params.crashAfterAppendRate()
+          && node.current == owner && owner != null) {
+        // The write is in the log; the replica thread has not acknowledged it yet.
+        crash(node, "crash right after a WAL append, before the ack,");
+        scheduleRestart(node, (50 + faultRandom.nextInt(1000)) * MS);
+      }
+    });
   }
 
   private long newReplicaId() {
@@ -158,12 +216,18 @@ final class Simulation {
         Duration.ofMillis(params.quorumTimeoutMillis()));
     inc.replica = new Replica(config, clock, scheduler, node.store, network.transportFor(inc), inc.membership,
         new SplittableRandom(engineRandom.nextLong()), ReplicaListener.NONE);
+    inc.writer = new GroupCommitWriter(inc.replica, node.store, scheduler, clock,
+        Duration.ofMillis(params.dedupeWindowMillis()), params.maxPendingWrites(), WriteMetrics.NONE);
     inc.membership.start();
     inc.replica.start().whenComplete((v, e) -> {
       if (e != null) {
         world.fail(inc + " failed to start: " + e);
       }
     });
+    inc.writer.start();
+    if (!safetyPhase) {
+      probe(node, inc);
+    }
     world.trace(node.name, () -> "started as " + inc + " with replica " + Long.toHexString(node.replicaId));
   }
 
@@ -174,10 +238,25 @@ final class Simulation {
     }
     inc.alive = false;
     node.current = null;
-    // Pipelined writes still queued die with the process; they were never acknowledged.
-    node.store.loseQueued();
+    // Writes still queued die with the process; a write whose fsync failed may come back.
+    node.store.crash();
     crashes++;
     log(why + " " + node.name);
+    // Writes in flight were never answered: the client cannot know whether they were applied.
+    for (Ledger.Op op : inc.inFlight) {
+      ledger.indeterminate(op);
+      retryLater(node, op, node.storeGeneration);
+    }
+    inc.inFlight.clear();
+  }
+
+  private void scheduleRestart(SimNode node, long downtime) {
+    world.schedule(null, downtime, () -> {
+      if (safetyPhase && !node.up()) {
+        boot(node);
+        log("restart " + node.name);
+      }
+    });
   }
 
   // ------------------------------------------------------------------ workload
@@ -202,82 +281,116 @@ final class Simulation {
       quorumRead(node, inc);
       return;
     }
-    Replica replica = inc.replica;
-    List<LocalWrite> writes = new ArrayList<>();
-    int count = 1 + workloadRandom.nextInt(3);
-    for (int w = 0; w < count; w++) {
-      List<CounterChange> changes = new ArrayList<>();
-      int n = 1 + (workloadRandom.nextInt(4) == 0 ? workloadRandom.nextInt(4) : 0);
-      for (int c = 0; c < n; c++) {
-        long amount = workloadRandom.nextInt(20) == 0 ? 1 + workloadRandom.nextInt(1_000_000) : 1 + workloadRandom.nextInt(5);
-        changes.add(new CounterChange(pickKey(), amount, workloadRandom.nextInt(10) < 3));
+    List<CounterChange> changes = new ArrayList<>();
+    int n = workloadRandom.nextInt(4) == 0 ? 1 + workloadRandom.nextInt(4) : 1;
+    for (int c = 0; c < n; c++) {
+      long amount = workloadRandom.nextInt(20) == 0 ? 1 + workloadRandom.nextInt(1_000_000) : 1 + workloadRandom.nextInt(5);
+      changes.add(new CounterChange(pickKey(), amount, workloadRandom.nextInt(10) < 3));
+    }
+    String requestId = workloadRandom.nextDouble() < params.requestIdRate() ? "r-" + (++requestSeq) : "";
+    WriteRequest request;
+    if (n > 1) {
+      request = WriteRequest.batch(changes, requestId);
+    } else if (changes.get(0).decrement()) {
+      request = WriteRequest.decrement(changes.get(0).key(), changes.get(0).amount(), requestId);
+    } else {
+      request = WriteRequest.increment(changes.get(0).key(), changes.get(0).amount(), requestId);
+    }
+    Ledger.Op op = ledger.submitted(node.replicaId, changes, requestId);
+    boolean quorumWrite = workloadRandom.nextDouble() < params.quorumWriteRate();
+    submit(node, inc, op, request, quorumWrite);
+  }
+
+  /** Hands a write (a first attempt or a retry) to the incarnation's group commit, as the gRPC layer does. */
+  private void submit(SimNode node, Incarnation inc, Ledger.Op op, WriteRequest request, boolean quorumWrite) {
+    inc.inFlight.add(op);
+    world.trace(node.name, () -> "submit " + op + (op.attempts > 1 ? " (attempt " + op.attempts + ")" : ""));
+    inc.writer.submit(request).whenComplete((outcome, error) -> {
+      if (!inc.inFlight.remove(op)) {
+        return; // the incarnation died first; the crash already settled it
       }
-      writes.add(new LocalWrite(changes));
-    }
-    PreparedWrites prepared = replica.prepare(writes);
-    List<KeyState> applied = new ArrayList<>();
-    List<CounterChange> owed = new ArrayList<>();
-    for (int i = 0; i < writes.size(); i++) {
-      if (prepared.results().get(i) instanceof WriteResult.Applied a) {
-        owed.addAll(writes.get(i).changes());
-        applied.addAll(a.states());
-      } else {
-        world.fail(node.name + " rejected a small write: " + prepared.results().get(i));
+      if (error == null) {
+        acknowledged(node, inc, op, outcome, quorumWrite);
+        return;
       }
-    }
-    owed.forEach(change -> ledger.applied(node.replicaId, change));
-    if (pipelineRandom.nextBoolean()) {
-      pipelined(node, inc, prepared, owed, applied, writes);
-      return;
-    }
-    try {
-      replica.commit(prepared, StoreAttachment.NONE);
-    } catch (StoreException e) {
-      // Not acknowledged: the store wrote nothing, so the ops are owed to nobody.
-      owed.forEach(change -> ledger.revoke(node.replicaId, change));
-      writesFailed++;
-      return;
-    }
-    world.trace(node.name, () -> "committed " + writes);
-    acknowledged(node, replica, applied);
+      WriteException e = (WriteException) (error instanceof java.util.concurrent.CompletionException ? error.getCause() : error);
+      world.trace(node.name, () -> op + " failed: " + e.reason() + " " + e.getMessage());
+      switch (e.reason()) {
+        case OVERLOADED -> {
+          if (op.attempts == 1) {
+            ledger.refused(op); // shed before anything: never applied
+          } else {
+            retryLater(node, op, node.storeGeneration); // an earlier attempt's outcome is still unknown
+          }
+        }
+        case STORAGE_FAILED -> {
+          ledger.indeterminate(op);
+          retryLater(node, op, node.storeGeneration);
+        }
+        default -> world.fail(node.name + " failed " + op + " with " + e.reason() + ": " + e.getMessage());
+      }
+    });
   }
 
   /**
-   * The node's pipelined group commit: stage the group and hand it to the store's writer thread,
-   * which lands it after an I/O delay (or earlier, when a merge or commit writes behind it); the
-   * engine publishes it once it has landed, and drops it (and whatever was staged after it) if it
-   * failed.
+   * A client with a request id retries a write whose outcome it does not know, on the same node
+   * (issue 12 covers other nodes), while the node still has the store the first attempt reached.
    */
-  private void pipelined(SimNode node, Incarnation inc, PreparedWrites prepared, List<CounterChange> owed,
-      List<KeyState> applied, List<LocalWrite> writes) {
-    CheckingStore store = node.store;
-    store.writeAsync(prepared.after(), StoreAttachment.NONE).whenComplete((nanos, error) -> {
-      if (error == null) {
-        world.schedule(inc, 0, () -> {
-          inc.replica.durable(prepared);
-          world.trace(node.name, () -> "pipelined write durable " + writes);
-          acknowledged(node, inc.replica, applied);
-        });
+  private void retryLater(SimNode node, Ledger.Op op, int storeGeneration) {
+    if (op.requestId.isEmpty() || (op.attempts >= 6 && !op.requestId.startsWith("probe-"))) {
+      if (op.outcome != Ledger.Outcome.INDETERMINATE) {
+        ledger.indeterminate(op);
+      }
+      return;
+    }
+    long delay = (20 + workloadRandom.nextInt(480)) * MS;
+    pendingRetries++;
+    world.schedule(null, delay, () -> {
+      pendingRetries--;
+      Incarnation inc = node.current;
+      if (node.storeGeneration != storeGeneration) {
+        ledger.indeterminate(op); // wiped: the record that could answer the retry is gone
         return;
       }
-      // Never written, and never will be (failed, skipped or lost in a crash): owed to nobody.
-      owed.forEach(change -> ledger.revoke(node.replicaId, change));
-      writesFailed++;
-      world.schedule(inc, 0, () -> {
-        if (inc.replica.abandon(prepared)) {
-          store.clearFailedWrites();
-        }
-      });
+      if (inc == null) {
+        retryLater(node, op, storeGeneration);
+        return;
+      }
+      op.attempts++;
+      List<CounterChange> c = op.changes;
+      WriteRequest retry = c.size() > 1 ? WriteRequest.batch(c, op.requestId)
+          : c.get(0).decrement() ? WriteRequest.decrement(c.get(0).key(), c.get(0).amount(), op.requestId)
+          : WriteRequest.increment(c.get(0).key(), c.get(0).amount(), op.requestId);
+      world.schedule(inc, 0, () -> submit(node, inc, op, retry, false));
     });
-    inc.replica.stage(prepared);
-    world.trace(node.name, () -> "staged " + writes);
   }
 
-  private void acknowledged(SimNode node, Replica replica, List<KeyState> applied) {
-    if (!applied.isEmpty() && workloadRandom.nextDouble() < params.quorumWriteRate()) {
-      replica.replicateToQuorum(applied).whenComplete((v, e) -> {
+  private void acknowledged(SimNode node, Incarnation inc, Ledger.Op op, WriteOutcome outcome, boolean quorumWrite) {
+    if (outcome.deduplicated() && op.attempts == 1) {
+      world.fail(node.name + " answered the first attempt of " + op + " as a duplicate");
+    }
+    ledger.acked(op);
+    world.trace(node.name, () -> "acknowledged " + op + (outcome.deduplicated() ? " (deduplicated)" : ""));
+    List<String> keys = new ArrayList<>();
+    List<KeyState> snapshot = new ArrayList<>();
+    for (CounterChange c : op.changes) {
+      PnCounter durable = node.store.get(c.key());
+      String problem = ledger.notDurable(node.name, c.key(), op.replica, durable);
+      if (problem != null) {
+        world.fail(problem);
+      }
+      if (!keys.contains(c.key())) {
+        keys.add(c.key());
+        snapshot.add(new KeyState(c.key(), durable));
+      }
+    }
+    if (op.requestId.startsWith("probe-")) {
+      node.probed = true;
+    }
+    if (quorumWrite) {
+      inc.replica.replicateCommittedToQuorum(keys).whenComplete((v, e) -> {
         if (e == null) {
-          ledger.quorumAcked(node.dc, world.now(), applied);
+          ledger.quorumAcked(node.dc, snapshot);
           world.trace(node.name, "QUORUM write acknowledged");
         } else {
           quorumWritesFailed++;
@@ -285,6 +398,16 @@ final class Simulation {
         }
       });
     }
+  }
+
+  /** After the heal: a node whose faults cleared must take writes again. */
+  private void probe(SimNode node, Incarnation inc) {
+    if (node.probed) {
+      return;
+    }
+    String id = "probe-" + node.name + "-" + inc.number;
+    Ledger.Op op = ledger.submitted(node.replicaId, List.of(CounterChange.increment("probe", PROBE_AMOUNT)), id);
+    world.schedule(inc, 0, () -> submit(node, inc, op, WriteRequest.increment("probe", PROBE_AMOUNT, id), false));
   }
 
   private void quorumRead(SimNode node, Incarnation inc) {
@@ -376,6 +499,8 @@ final class Simulation {
         log("drain " + victim.name + " for a wipe");
         tryWipe(victim, world.now() + 3000 * MS);
       }
+    } else if (roll < 66) {
+      diskFault(up);
     } else if (roll < 80) {
       double[] drops = {0, 0, 0.01, 0.05, 0.2};
       double[] dups = {0, 0, 0.02, 0.1};
@@ -385,6 +510,31 @@ final class Simulation {
       log("network " + network.faults());
     }
     world.schedule(null, nextFaultGap(), this::nemesis);
+  }
+
+  /** Breaks one live node's disk: full or failing until repaired, an fsync error, or slow for a while. */
+  private void diskFault(List<SimNode> up) {
+    if (up.isEmpty()) {
+      return;
+    }
+    SimNode victim = up.get(faultRandom.nextInt(up.size()));
+    int kind = faultRandom.nextInt(3);
+    if (kind == 2) {
+      long millis = 200 + faultRandom.nextInt(1800);
+      victim.slowDiskUntil = world.now() + millis * MS;
+      log("slow disk on " + victim.name + " for " + millis + "ms");
+      return;
+    }
+    victim.nextFault = kind == 0 ? Fault.STICKY : Fault.FSYNC_ERROR;
+    long repairAfter = (100 + faultRandom.nextInt(1500)) * MS;
+    SimulatedStore store = victim.store;
+    log((kind == 0 ? "disk full" : "fsync error") + " on " + victim.name + ", repaired after " + repairAfter / MS + "ms");
+    world.schedule(null, repairAfter, () -> {
+      if (victim.nextFault != null && victim.store == store) {
+        victim.nextFault = null; // no write came in the meantime
+      }
+      store.repair();
+    });
   }
 
   private void partition(List<SimNode> all) {
@@ -434,6 +584,7 @@ final class Simulation {
         log("wipe " + victim.name + " (down)");
       }
       victim.store = newStore(victim);
+      victim.storeGeneration++;
       if (nodes.values().stream().filter(n -> n.dc.equals(victim.dc)).count() == 1) {
         // The coverage rule keeps every write alive in other DCs, but a QUORUM read in a one-node
         // DC asks only this node: its earlier QUORUM writes are no longer owed to such reads.
@@ -495,15 +646,19 @@ final class Simulation {
     network.setConnectivity(Connectivity.FULL);
     network.setFaults(0, 0, 0);
     for (SimNode n : nodes.values()) {
-      n.store.failWrites(0);
+      n.nextFault = null;
+      n.slowDiskUntil = 0;
+      n.store.repair();
     }
     for (SimNode n : nodes.values()) {
       n.draining = false;
       if (!n.up()) {
-        boot(n);
+        boot(n); // probes once started
+      } else {
+        probe(n, n.current);
       }
     }
-    log("heal everything, stop writes");
+    log("heal everything, repair disks, stop new writes (retries go on), probe every node");
   }
 
   /** Null when every node holds exactly the acknowledged totals; otherwise what is still wrong. */
@@ -514,12 +669,15 @@ final class Simulation {
       if (!n.up()) {
         return n.name + " is down";
       }
+      if (!n.probed) {
+        return n.name + " has not acknowledged a write since the heal";
+      }
       TreeMap<String, PnCounter> states = n.store.dump();
       if (reference == null) {
         reference = states;
         referenceNode = n;
       } else if (!states.equals(reference)) {
-        for (String key : ledger.expected().keySet()) {
+        for (String key : ledger.keys()) {
           PnCounter a = reference.getOrDefault(key, PnCounter.EMPTY);
           PnCounter b = states.getOrDefault(key, PnCounter.EMPTY);
           if (!a.equals(b)) {
@@ -529,20 +687,29 @@ final class Simulation {
         return referenceNode.name + " and " + n.name + " hold different key sets";
       }
     }
-    for (Map.Entry<String, Long> e : ledger.expected().entrySet()) {
-      String problem = ledger.inexact(e.getKey(), reference.getOrDefault(e.getKey(), PnCounter.EMPTY));
+    if (pendingRetries > 0) {
+      return pendingRetries + " client retries still to come";
+    }
+    for (SimNode n : nodes.values()) {
+      if (!n.current.inFlight.isEmpty()) {
+        return n.name + " has " + n.current.inFlight.size() + " writes in flight";
+      }
+    }
+    for (String key : ledger.keys()) {
+      String problem = ledger.inexact(key, reference.getOrDefault(key, PnCounter.EMPTY));
       if (problem != null) {
         return problem;
       }
     }
-    if (!ledger.expected().keySet().containsAll(reference.keySet())) {
+    if (!ledger.keys().containsAll(reference.keySet())) {
       return "nodes hold keys nobody wrote";
     }
     return null;
   }
 
   private SimResult result(boolean ok, String failure, long convergeNanos) {
-    return new SimResult(seed, ok, failure, params.toString(), List.copyOf(faultLog), ledger.operations(), writesFailed,
+    return new SimResult(seed, ok, failure, params.toString(), List.copyOf(faultLog), ledger.acknowledged(),
+        (int) ledger.indeterminate(), storeFaults,
         ledger.quorumAckCount(), quorumWritesFailed, quorumReadsOk, quorumReadsFailed, crashes, wipes,
         world.processed(), convergeNanos / MS, network.stats());
   }

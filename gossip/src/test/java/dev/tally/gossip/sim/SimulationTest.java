@@ -58,6 +58,7 @@ class SimulationTest {
       int run = 0;
       long operations = 0;
       long writesFailed = 0;
+      long storeFaults = 0;
       long events = 0;
       long crashes = 0;
       long wipes = 0;
@@ -72,7 +73,8 @@ class SimulationTest {
         }
         run++;
         operations += r.operations();
-        writesFailed += r.writesFailed();
+        writesFailed += r.indeterminate();
+        storeFaults += r.storeFaults();
         events += r.events();
         crashes += r.crashes();
         wipes += r.wipes();
@@ -93,9 +95,9 @@ class SimulationTest {
           r.faults().forEach(fault -> System.out.println("    " + fault));
         }
       }
-      System.out.printf("simulated %d seed(s) on %d thread(s) in %.1f s: %d acknowledged ops (%d more failed by the store), %d events, %d crashes,"
+      System.out.printf("simulated %d seed(s) on %d thread(s) in %.1f s: %d acknowledged ops (%d indeterminate), %d store faults, %d events, %d crashes,"
               + " %d wipes, %d quorum ops ok / %d failed; slowest convergence after heal %d ms (seed %d)%n",
-          run, threads, (System.nanoTime() - started) / 1e9, operations, writesFailed, events, crashes, wipes, quorumOk, quorumFailed,
+          run, threads, (System.nanoTime() - started) / 1e9, operations, writesFailed, storeFaults, events, crashes, wipes, quorumOk, quorumFailed,
           worstConverge, worstSeed);
       assertThat(failures).as(String.join("\n", failures)).isEmpty();
     } finally {

@@ -5,6 +5,7 @@ import dev.tally.gossip.crdt.PnCounter;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,7 +21,7 @@ import java.util.function.Consumer;
  * <h2>Concurrency</h2>
  *
  * <ul>
- *   <li>{@code pending}, {@code terminal} and {@code cancelledByClient} are guarded by {@code lock}; {@link #offer} (replica
+ *   <li>{@code pending}, {@code offered}, {@code terminal} and {@code cancelledByClient} are guarded by {@code lock}; {@link #offer} (replica
  *       thread) and {@link #terminate} (any thread) hold it only to update them.
  *   <li>The observer is called only by {@link #drain}, which {@code wip} serialises: whichever
  *       thread (replica thread after an offer, event loop on ready) increments it from zero drains
@@ -34,6 +35,8 @@ final class WatchStream {
   private final Consumer<WatchStream> onEnd;
   private final Object lock = new Object();
   private final Map<String, PnCounter> pending = new LinkedHashMap<>();
+  /** Per key, the join of everything offered so far: what the client has been, or will be, sent. */
+  private final Map<String, PnCounter> offered = new HashMap<>();
   private Status terminal;
   private boolean cancelledByClient;
   private final AtomicInteger wip = new AtomicInteger();
@@ -58,6 +61,7 @@ final class WatchStream {
       terminal = Status.CANCELLED;
       cancelledByClient = true;
       pending.clear();
+      offered.clear();
     }
     end();
   }
@@ -70,12 +74,27 @@ final class WatchStream {
     return ended.get();
   }
 
-  /** Replica thread: the key's newest state replaces any unsent one. Never blocks. */
+  /**
+   * Replica thread: the key's newest state replaces any unsent one. Never blocks.
+   *
+   * <p>States do not arrive in causal order: the registration snapshot reads the store, which shows a
+   * write once it is durable, while the replica publishes durable writes a moment later, oldest
+   * first. So a state the stream has already moved past is dropped, and a concurrent one is joined
+   * with what was offered before; either way the client only ever sees the count move forward.
+   */
   void offer(String key, PnCounter state) {
     synchronized (lock) {
       if (terminal != null) {
         return;
       }
+      PnCounter before = offered.get(key);
+      if (before != null) {
+        if (before.covers(state)) {
+          return;
+        }
+        state = before.merge(state);
+      }
+      offered.put(key, state);
       pending.put(key, state);
     }
     drain();
@@ -89,6 +108,7 @@ final class WatchStream {
       }
       terminal = status;
       pending.clear();
+      offered.clear();
     }
     drain();
   }

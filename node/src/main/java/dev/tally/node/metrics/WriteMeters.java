@@ -40,9 +40,13 @@ public final class WriteMeters implements WriteMetrics {
         .register(registry);
   }
 
-  /** The gauge of writes queued or being committed. */
+  /**
+   * The gauge of writes queued or being committed. The supplier form keeps a strong reference: the
+   * state-object form holds its object weakly, and a method reference nobody else holds is
+   * collected, after which the gauge silently reports NaN.
+   */
   public static void registerPending(MeterRegistry registry, IntSupplier pending) {
-    Gauge.builder("tally.writes.pending", pending, IntSupplier::getAsInt)
+    Gauge.builder("tally.writes.pending", pending::getAsInt).strongReference(true)
         .description("Writes queued or being committed").register(registry);
   }
 

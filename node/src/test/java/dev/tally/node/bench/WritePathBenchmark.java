@@ -76,13 +76,21 @@ public class WritePathBenchmark {
   private List<List<LocalWrite>> groups;
   private int next;
   private CompletableFuture<Long> previousWrite;
-  private PreparedWrites previousGroup;
 
-  /** The benchmark thread is the replica thread. */
+
+  /** The benchmark thread is the replica thread: tasks handed over run when it drains them. */
   private static final class CallerThread implements Scheduler {
+    final java.util.concurrent.ConcurrentLinkedQueue<Runnable> tasks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
     @Override
     public void execute(Runnable task) {
-      task.run();
+      tasks.add(task);
+    }
+
+    void drain() {
+      for (Runnable t; (t = tasks.poll()) != null; ) {
+        t.run();
+      }
     }
 
     @Override
@@ -96,11 +104,13 @@ public class WritePathBenchmark {
     }
   }
 
+  private final CallerThread thread = new CallerThread();
+
   @Setup(Level.Trial)
   public void open() throws IOException {
     dir = Files.createTempDirectory("tally-jmh-writepath");
     store = RocksStateStore.open(dir, "jmh", Durability.valueOf(durability.toUpperCase(java.util.Locale.ROOT)), Clock.SYSTEM);
-    replica = new Replica(ReplicaConfig.defaults("jmh", "dc1", store.replicaId()), Clock.SYSTEM, new CallerThread(),
+    replica = new Replica(ReplicaConfig.defaults("jmh", "dc1", store.replicaId()), Clock.SYSTEM, thread,
         store, new NoPeerTransport(), new SingleNodeMembership("jmh", "dc1"), new SplittableRandom(1),
         ReplicaListener.NONE);
     SplittableRandom random = new SplittableRandom(42);
@@ -137,16 +147,17 @@ public class WritePathBenchmark {
       return;
     }
     CompletableFuture<Long> written = store.writeAsync(prepared.after(), StoreAttachment.NONE);
-    replica.stage(prepared);
+    replica.stage(prepared, written);
     finishPrevious();
     previousWrite = written;
-    previousGroup = prepared;
+
   }
 
   private void finishPrevious() {
     if (previousWrite != null) {
       previousWrite.join();
-      replica.durable(previousGroup);
+      // Its settling task was handed to this thread once the write finished: run it.
+      thread.drain();
       previousWrite = null;
     }
   }

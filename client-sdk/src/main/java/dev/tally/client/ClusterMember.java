@@ -17,6 +17,8 @@ import java.util.Objects;
  *     this member; zero when nothing is outstanding
  * @param pendingKeys keys waiting to be shipped to this member
  * @param needsRepair whether its delta stream fell too far behind and anti-entropy will repair it
+ * @param replicaIdChange for the answering node itself: why it took a new replica id at its last
+ *     start (its data dir could not be proven current); empty when it kept its id
  */
 public record ClusterMember(
     String name,
@@ -28,7 +30,8 @@ public record ClusterMember(
     boolean self,
     Duration replicationLag,
     long pendingKeys,
-    boolean needsRepair) {
+    boolean needsRepair,
+    String replicaIdChange) {
 
   /** Checks that the reference components are present. */
   public ClusterMember {
@@ -39,6 +42,13 @@ public record ClusterMember(
     Objects.requireNonNull(peerAddress, "peerAddress");
     Objects.requireNonNull(state, "state");
     Objects.requireNonNull(replicationLag, "replicationLag");
+    Objects.requireNonNull(replicaIdChange, "replicaIdChange");
+  }
+
+  /** A member without a replica id change (every member but a node that just took a new id). */
+  public ClusterMember(String name, String dc, String replicaId, String clientAddress, String peerAddress, State state,
+      boolean self, Duration replicationLag, long pendingKeys, boolean needsRepair) {
+    this(name, dc, replicaId, clientAddress, peerAddress, state, self, replicationLag, pendingKeys, needsRepair, "");
   }
 
   /** A member's liveness. */

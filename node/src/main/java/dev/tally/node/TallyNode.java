@@ -2,6 +2,8 @@ package dev.tally.node;
 
 import dev.tally.gossip.crdt.ReplicaIds;
 import dev.tally.gossip.engine.Replica;
+import dev.tally.gossip.identity.ReplicaClaims;
+import dev.tally.node.identity.StartIdentity;
 import dev.tally.gossip.engine.ReplicaConfig;
 import dev.tally.gossip.membership.MemberState;
 import dev.tally.gossip.store.StoreException;
@@ -35,6 +37,7 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -53,6 +56,8 @@ import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -94,40 +99,51 @@ public final class TallyNode implements AutoCloseable {
    *     peer a call goes to)
    * @param replicaTuning adjusts the engine's settings beyond the config keys (tests shrink buffer
    *     limits or the digest tree with it)
+   * @param replicaClaimTimeout how long a start waits for a majority of its peers to confirm its
+   *     replica id before it takes a new one (see {@link StartIdentity})
    */
   public record Options(Clock clock, Duration shutdownGrace, List<ClientInterceptor> peerInterceptors,
-      UnaryOperator<ReplicaConfig> replicaTuning) {
+      UnaryOperator<ReplicaConfig> replicaTuning, Duration replicaClaimTimeout) {
+    /** Long enough for a whole cluster restarted at once to find each other. */
+    public static final Duration DEFAULT_REPLICA_CLAIM_TIMEOUT = Duration.ofSeconds(10);
+
     public Options {
       Objects.requireNonNull(clock, "clock");
       Objects.requireNonNull(shutdownGrace, "shutdownGrace");
       peerInterceptors = List.copyOf(peerInterceptors);
       Objects.requireNonNull(replicaTuning, "replicaTuning");
+      Objects.requireNonNull(replicaClaimTimeout, "replicaClaimTimeout");
     }
 
     /** The system clock, 10 s for in-flight calls at shutdown, no peer interceptors, engine defaults. */
     public static Options defaults() {
-      return new Options(Clock.SYSTEM, Duration.ofSeconds(10), List.of(), UnaryOperator.identity());
+      return new Options(Clock.SYSTEM, Duration.ofSeconds(10), List.of(), UnaryOperator.identity(),
+          DEFAULT_REPLICA_CLAIM_TIMEOUT);
+    }
+
+    public Options withReplicaClaimTimeout(Duration d) {
+      return new Options(clock, shutdownGrace, peerInterceptors, replicaTuning, d);
     }
 
     /** A clock for the engine and the dedupe window (tests advance a manual one). */
     public Options withClock(Clock c) {
-      return new Options(c, shutdownGrace, peerInterceptors, replicaTuning);
+      return new Options(c, shutdownGrace, peerInterceptors, replicaTuning, replicaClaimTimeout);
     }
 
     public Options withShutdownGrace(Duration d) {
-      return new Options(clock, d, peerInterceptors, replicaTuning);
+      return new Options(clock, d, peerInterceptors, replicaTuning, replicaClaimTimeout);
     }
 
     /** Adds an interceptor to every outbound peer call (a test's fault hook). */
     public Options withPeerInterceptor(ClientInterceptor interceptor) {
       List<ClientInterceptor> all = new ArrayList<>(peerInterceptors);
       all.add(Objects.requireNonNull(interceptor, "interceptor"));
-      return new Options(clock, shutdownGrace, all, replicaTuning);
+      return new Options(clock, shutdownGrace, all, replicaTuning, replicaClaimTimeout);
     }
 
     /** Adjusts the engine's settings after the config has filled them in. */
     public Options withReplicaTuning(UnaryOperator<ReplicaConfig> tuning) {
-      return new Options(clock, shutdownGrace, peerInterceptors, tuning);
+      return new Options(clock, shutdownGrace, peerInterceptors, tuning, replicaClaimTimeout);
     }
   }
 
@@ -150,6 +166,12 @@ public final class TallyNode implements AutoCloseable {
   private MetricsHttpServer metricsServer;
   private PrometheusMeterRegistry registry;
   private volatile boolean serving;
+  private volatile StartIdentity identity;
+  private final ExecutorService claimExecutor = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "tally-replica-claims");
+    t.setDaemon(true);
+    return t;
+  });
 
   private TallyNode(NodeConfig config, Duration shutdownGrace) {
     this.config = config;
@@ -232,6 +254,7 @@ public final class TallyNode implements AutoCloseable {
     writer = new GroupCommitWriter(replica, store, replicaThread, clock, config.dedupeWindow(),
         config.maxPendingWrites(), new WriteMeters(registry));
     WriteMeters.registerPending(registry, writer::pendingWrites);
+    writer.refuseWritesUntilAccepted("confirming its replica id with its peers");
     writer.start();
     startReplica();
 
@@ -241,7 +264,8 @@ public final class TallyNode implements AutoCloseable {
     QuorumContext quorum = new QuorumContext(config.name(), config.dc(), config.quorumTimeout(), membership::established);
     List<BindableService> services = List.of(
         new CounterServiceImpl(replica, writer, watches, quorum),
-        new ClusterServiceImpl(new ReplicatedClusterStatus(config, store.replicaId(), this::clientPort,
+        new ClusterServiceImpl(new ReplicatedClusterStatus(config, replica::replicaId, () -> identity == null ? "" : identity.change(),
+            this::clientPort,
             membership::members, replica::peerStatus)),
         health.getHealthService(),
         ProtoReflectionServiceV1.newInstance());
@@ -265,7 +289,8 @@ public final class TallyNode implements AutoCloseable {
         .maxInboundMessageSize(Limits.MAX_INBOUND_MESSAGE_BYTES)
         .permitKeepAliveTime(GrpcPeerTransport.KEEPALIVE_TIME.toMillis() / 2, TimeUnit.MILLISECONDS)
         .permitKeepAliveWithoutCalls(true)
-        .addService(ServerInterceptors.intercept(new PeerServiceImpl(replica),
+        .addService(ServerInterceptors.intercept(new PeerServiceImpl(replica,
+            new ReplicaClaims(store, config.name(), store::replicaId), claimExecutor),
             ClusterIdInterceptors.server(config.clusterId())));
     try {
       peerServer = peers.build().start();
@@ -274,6 +299,7 @@ public final class TallyNode implements AutoCloseable {
           + ": " + e.getMessage() + " (is another process using it? set peer-port)", e);
     }
     membership.start(clientPort());
+    settleReplicaId(clock, options.replicaClaimTimeout());
     if (config.metricsPort() != 0) {
       try {
         metricsServer = MetricsHttpServer.start(config.host(), config.metricsPort(), registry, () -> serving);
@@ -288,6 +314,29 @@ public final class TallyNode implements AutoCloseable {
         config.name(), config.dc(), ReplicaIds.format(store.replicaId()), config.host(), clientPort(), config.host(),
         config.peerPort(), config.membershipPort(), config.advertiseHost(),
         metricsServer == null ? ", metrics off" : ", metrics on http://" + config.host() + ":" + metricsServer.port() + "/metrics");
+  }
+
+  /**
+   * Decides whether this start may keep its data dir's replica id (a dir rolled back, copied or
+   * not shut down cleanly may not), takes a new one if not, and only then lets writes in.
+   */
+  private void settleReplicaId(Clock clock, Duration timeout) {
+    identity = StartIdentity.settle(config.name(), store, membership, transport, replicaThread, clock, timeout);
+    Counter.builder("tally.replica.id.changes")
+        .description("Starts that took a new replica id because the data dir could not be proven current")
+        .register(registry).increment(identity.rotated() ? 1 : 0);
+    if (identity.rotated()) {
+      try {
+        replica.useReplicaId(identity.replicaId()).get(REPLICA_START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (ExecutionException | TimeoutException e) {
+        throw new NodeStartException("the replica did not take its new replica id: " + e, e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new NodeStartException("interrupted while switching the replica id", e);
+      }
+      membership.announceReplicaId(identity.replicaId());
+    }
+    writer.acceptWrites();
   }
 
   /** Builds the digest tree from the store (one scan) and starts the engine's timers. */
@@ -443,6 +492,7 @@ public final class TallyNode implements AutoCloseable {
         if (registry != null) {
           registry.close();
         }
+        claimExecutor.shutdownNow();
         if (store != null) {
           store.close();
         }

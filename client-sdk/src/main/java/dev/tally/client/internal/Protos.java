@@ -54,7 +54,8 @@ final class Protos {
           m.getSelf(),
           Duration.ofMillis(Math.max(0, m.getReplicationLagMs())),
           m.getPendingKeys(),
-          m.getNeedsRepair()));
+          m.getNeedsRepair(),
+          m.getReplicaIdChange()));
     }
     return new ClusterStatus(response.getClusterId(), response.getNode(), members);
   }

@@ -107,6 +107,8 @@ public final class Replica {
   private final ReplicaListener listener;
   private final ReplicationObserver observer;
   private final NodeRef self;
+  /** Written on the replica thread only; volatile so status and metrics may read it anywhere. */
+  private volatile long replicaId;
 
   private final ClusterView view;
   private final DigestTree tree;
@@ -190,6 +192,7 @@ public final class Replica {
     this.listener = Objects.requireNonNull(listener, "listener");
     this.observer = Objects.requireNonNull(observer, "observer");
     this.self = NodeRef.newBuilder().setName(config.nodeName()).setDc(config.dc()).build();
+    this.replicaId = config.replicaId();
     this.view = new ClusterView(config.nodeName(), config.dc());
     this.tree = new DigestTree(config.digestTreeDepth());
     this.deltas = new DeltaReplicator(config.maxDeltaKeys(), config.maxPendingKeysPerPeer(), self, clock,
@@ -202,6 +205,27 @@ public final class Replica {
 
   public ReplicaConfig config() {
     return config;
+  }
+
+  /** The id local writes go under now: the configured one until {@link #useReplicaId}. */
+  public long replicaId() {
+    return replicaId;
+  }
+
+  /**
+   * Any thread: local writes prepared from now on go under {@code id}. For a start that could not
+   * prove its data dir current (see {@code dev.tally.gossip.identity}); call before the first write.
+   */
+  public CompletableFuture<Void> useReplicaId(long id) {
+    if (id == 0) {
+      throw new IllegalArgumentException("replica id must not be 0");
+    }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    scheduler.execute(() -> {
+      replicaId = id;
+      done.complete(null);
+    });
+    return done;
   }
 
   /** Any thread: the committed state of a key on this node. */
@@ -292,7 +316,7 @@ public final class Replica {
   public PreparedWrites prepare(List<LocalWrite> writes) {
     checkThread();
     long now = clock.currentTimeMillis();
-    long self = config.replicaId();
+    long self = replicaId;
     int totalChanges = 0;
     for (LocalWrite write : writes) {
       totalChanges += write.changes().size();

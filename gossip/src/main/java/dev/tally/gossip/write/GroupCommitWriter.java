@@ -106,6 +106,8 @@ public final class GroupCommitWriter implements AutoCloseable {
   private final AtomicInteger pending = new AtomicInteger();
   private final AtomicBoolean flushScheduled = new AtomicBoolean();
   private volatile boolean closed;
+  /** While non-null, why writes are refused before they are queued (the node is still starting). */
+  private volatile String notWritableYet;
 
   // replica thread only
   private Scheduler.Cancellable sweepTask;
@@ -179,6 +181,11 @@ public final class GroupCommitWriter implements AutoCloseable {
     if (closed) {
       return CompletableFuture.failedFuture(shuttingDown());
     }
+    String notYet = notWritableYet;
+    if (notYet != null) {
+      return CompletableFuture.failedFuture(new WriteException(Reason.STARTING,
+          "the node is starting (" + notYet + "); nothing was applied, retry shortly or on another node"));
+    }
     if (pending.incrementAndGet() > maxPending) {
       pending.decrementAndGet();
       metrics.shed();
@@ -204,6 +211,18 @@ public final class GroupCommitWriter implements AutoCloseable {
       }
     }
     return p.future;
+  }
+
+  /**
+   * Refuses every write with {@link Reason#STARTING} until {@link #acceptWrites}: a node must not
+   * write under its replica id before it knows it may keep it.
+   */
+  public void refuseWritesUntilAccepted(String why) {
+    notWritableYet = why;
+  }
+
+  public void acceptWrites() {
+    notWritableYet = null;
   }
 
   /** Writes queued or being committed now. */
@@ -467,7 +486,7 @@ public final class GroupCommitWriter implements AutoCloseable {
     List<DedupeRecord> records = new ArrayList<>();
     long now = clock.currentTimeMillis();
     long expiresAt = now + dedupeWindow.toMillis();
-    long replicaId = replica.config().replicaId();
+    long replicaId = replica.replicaId();
     for (int i = 0; i < leaders.size(); i++) {
       WriteRequest req = leaders.get(i).request;
       if (req.hasRequestId() && outcomes.get(i) instanceof List<?> values) {

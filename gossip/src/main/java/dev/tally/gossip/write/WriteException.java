@@ -15,7 +15,9 @@ public final class WriteException extends RuntimeException {
     /** The store refused the group's batch: nothing of it was written. */
     STORAGE_FAILED,
     /** The node is stopping: nothing applied. */
-    SHUTTING_DOWN
+    SHUTTING_DOWN,
+    /** The node is starting and does not take writes yet: nothing applied. */
+    STARTING
   }
 
   private final Reason reason;

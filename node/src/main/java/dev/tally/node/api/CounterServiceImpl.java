@@ -353,6 +353,7 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
         return Status.INVALID_ARGUMENT.withDescription(w.getMessage()).asRuntimeException();
       case STORAGE_FAILED:
       case SHUTTING_DOWN:
+      case STARTING:
       default:
         return Status.UNAVAILABLE.withDescription(w.getMessage()).asRuntimeException();
     }

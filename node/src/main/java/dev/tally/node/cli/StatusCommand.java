@@ -78,6 +78,11 @@ public final class StatusCommand extends ClientCommand {
       }
       printTable(out, rows);
       out.println("* the node that answered");
+      for (ClusterMember m : status.members()) {
+        if (m.self() && !m.replicaIdChange().isEmpty()) {
+          out.println("note: " + m.name() + " " + m.replicaIdChange());
+        }
+      }
     }
     out.flush();
   }
@@ -96,6 +101,9 @@ public final class StatusCommand extends ClientCommand {
       fields.put("replication_lag_ms", m.replicationLag().toMillis());
       fields.put("pending_keys", m.pendingKeys());
       fields.put("needs_repair", m.needsRepair());
+      if (!m.replicaIdChange().isEmpty()) { // only the answering node, only after it took a new id
+        fields.put("replica_id_change", m.replicaIdChange());
+      }
       members.add(fields);
     }
     Map<String, Object> fields = new LinkedHashMap<>();

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -24,20 +25,25 @@ import java.util.function.Supplier;
  */
 public final class ReplicatedClusterStatus implements ClusterStatusSource {
   private final NodeConfig config;
-  private final long replicaId;
+  private final LongSupplier replicaId;
+  private final Supplier<String> replicaIdChange;
   private final IntSupplier clientPort;
   private final Supplier<List<MemberInfo>> members;
   private final Supplier<List<PeerStatus>> peerStatus;
 
   /**
+   * @param replicaId the id this node writes under now (it may change once, at start)
+   * @param replicaIdChange why this node took a new replica id at start, or empty
    * @param clientPort the bound client port (read per call: the server binds after this is built)
    * @param members every other member membership knows
    * @param peerStatus the replica's per-peer replication status
    */
-  public ReplicatedClusterStatus(NodeConfig config, long replicaId, IntSupplier clientPort,
+  public ReplicatedClusterStatus(NodeConfig config, LongSupplier replicaId, Supplier<String> replicaIdChange,
+      IntSupplier clientPort,
       Supplier<List<MemberInfo>> members, Supplier<List<PeerStatus>> peerStatus) {
     this.config = config;
     this.replicaId = replicaId;
+    this.replicaIdChange = replicaIdChange;
     this.clientPort = clientPort;
     this.members = members;
     this.peerStatus = peerStatus;
@@ -51,7 +57,8 @@ public final class ReplicatedClusterStatus implements ClusterStatusSource {
         .addMembers(MemberStatus.newBuilder()
             .setName(config.name())
             .setDc(config.dc())
-            .setReplicaId(ReplicaIds.format(replicaId))
+            .setReplicaId(ReplicaIds.format(replicaId.getAsLong()))
+            .setReplicaIdChange(replicaIdChange.get())
             .setClientAddress(new HostPort(config.advertiseHost(), clientPort.getAsInt()).toString())
             .setPeerAddress(new HostPort(config.advertiseHost(), config.peerPort()).toString())
             .setState(MemberStatus.State.STATE_ALIVE)

@@ -206,6 +206,22 @@ public final class AtomixMembership implements Membership, AutoCloseable {
   }
 
   /** Every other member ever seen, in name order. Any thread. */
+  /** Whether this node has other seeds to join, or remembers other members. Any thread. */
+  public boolean hasPeers() {
+    return !seeds.isEmpty() || !members.isEmpty();
+  }
+
+  /**
+   * Publishes a new replica id to the other members (the node took one at start). Any thread;
+   * after {@link #start}.
+   */
+  public void announceReplicaId(long id) {
+    AtomixCluster c = cluster;
+    if (c != null) {
+      c.getMembershipService().getLocalMember().properties().setProperty(PROP_REPLICA_ID, ReplicaIds.format(id));
+    }
+  }
+
   public List<MemberInfo> members() {
     List<MemberInfo> out = new ArrayList<>(members.values());
     out.sort(Comparator.comparing(MemberInfo::name));

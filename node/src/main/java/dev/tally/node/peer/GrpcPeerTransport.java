@@ -13,6 +13,8 @@ import dev.tally.peer.v1.PeerServiceGrpc;
 import dev.tally.peer.v1.PeerServiceGrpc.PeerServiceStub;
 import dev.tally.peer.v1.ReadStatesRequest;
 import dev.tally.peer.v1.ReadStatesResponse;
+import dev.tally.peer.v1.ReplicaClaimRequest;
+import dev.tally.peer.v1.ReplicaClaimResponse;
 import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -87,6 +89,11 @@ public final class GrpcPeerTransport implements PeerTransport, AutoCloseable {
   @Override
   public CompletableFuture<ReadStatesResponse> readStates(String peer, ReadStatesRequest request) {
     return call(peer, (stub, out) -> stub.readStates(request, out));
+  }
+
+  /** A starting node's claim to keep its replica id (see {@code dev.tally.gossip.identity}). */
+  public CompletableFuture<ReplicaClaimResponse> claimReplica(String peer, ReplicaClaimRequest request) {
+    return call(peer, (stub, out) -> stub.claimReplica(request, out));
   }
 
   /**

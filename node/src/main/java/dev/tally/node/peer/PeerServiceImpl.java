@@ -1,6 +1,9 @@
 package dev.tally.node.peer;
 
 import dev.tally.gossip.engine.Replica;
+import dev.tally.gossip.identity.ClaimAnswer;
+import dev.tally.gossip.identity.ReplicaClaim;
+import dev.tally.gossip.identity.ReplicaClaims;
 import dev.tally.gossip.store.StoreException;
 import dev.tally.peer.v1.BucketSyncRequest;
 import dev.tally.peer.v1.BucketSyncResponse;
@@ -11,10 +14,13 @@ import dev.tally.peer.v1.DigestResponse;
 import dev.tally.peer.v1.PeerServiceGrpc;
 import dev.tally.peer.v1.ReadStatesRequest;
 import dev.tally.peer.v1.ReadStatesResponse;
+import dev.tally.peer.v1.ReplicaClaimRequest;
+import dev.tally.peer.v1.ReplicaClaimResponse;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,9 +40,39 @@ public final class PeerServiceImpl extends PeerServiceGrpc.PeerServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(PeerServiceImpl.class);
 
   private final Replica replica;
+  private final ReplicaClaims claims;
+  private final Executor claimExecutor;
 
-  public PeerServiceImpl(Replica replica) {
+  /**
+   * @param claims this node's record of its peers' replica-id claims
+   * @param claimExecutor where claims are decided: each is a synced store write, which must not
+   *     run on the event loop
+   */
+  public PeerServiceImpl(Replica replica, ReplicaClaims claims, Executor claimExecutor) {
     this.replica = replica;
+    this.claims = claims;
+    this.claimExecutor = claimExecutor;
+  }
+
+  @Override
+  public void claimReplica(ReplicaClaimRequest request, StreamObserver<ReplicaClaimResponse> responses) {
+    CompletableFuture<ReplicaClaimResponse> answer;
+    if (request.getEpoch() < 1 || request.getReplicaId() == 0 || request.getFrom().getName().isEmpty()) {
+      answer = CompletableFuture.failedFuture(new IllegalArgumentException(
+          "a claim needs a replica id, an epoch >= 1 and the claiming node's name, got " + request));
+    } else {
+      ReplicaClaim claim = new ReplicaClaim(request.getReplicaId(), request.getEpoch(), request.getFrom().getName(),
+          request.getInstance());
+      answer = CompletableFuture.supplyAsync(() -> {
+        ClaimAnswer a = claims.consider(claim);
+        if (!a.accepted()) {
+          log.warn("refused replica claim {}: {}", claim, a.reason());
+        }
+        return ReplicaClaimResponse.newBuilder().setAccepted(a.accepted()).setHeldByNode(a.heldByNode())
+            .setHeldEpoch(a.heldEpoch()).setReason(a.reason()).build();
+      }, claimExecutor);
+    }
+    answer("ClaimReplica", answer, responses);
   }
 
   @Override

@@ -6,6 +6,8 @@ import dev.tally.gossip.write.WriteStore;
 import dev.tally.gossip.crdt.PnCounter;
 import dev.tally.gossip.crdt.PnCounterCodec;
 import dev.tally.gossip.crdt.ReplicaIds;
+import dev.tally.gossip.identity.ClaimRecords;
+import dev.tally.gossip.identity.ReplicaClaim;
 import dev.tally.gossip.store.KeyState;
 import dev.tally.gossip.store.StateStore;
 import dev.tally.gossip.store.StoreAttachment;
@@ -88,7 +90,7 @@ import org.slf4j.LoggerFactory;
  * finish, waits for readers still inside RocksDB, then refuses new calls with
  * {@link StoreException}, so a late reader never touches a closed native handle.
  */
-public final class RocksStateStore implements WriteStore, AutoCloseable {
+public final class RocksStateStore implements WriteStore, ClaimRecords, AutoCloseable {
 
   /** The storage format this build writes and the newest it reads. */
   public static final int FORMAT_VERSION = 1;
@@ -102,6 +104,11 @@ public final class RocksStateStore implements WriteStore, AutoCloseable {
   static final String META_REPLICA_ID = "replica-id";
   static final String META_CREATED_AT = "created-at";
   static final String META_MEMBER_PREFIX = "member/";
+  /** The data dir's start count; see {@link dev.tally.gossip.identity.StartState}. */
+  static final String META_EPOCH = "replica-epoch";
+  /** Present (holding the epoch) only between a clean close and the next open. */
+  static final String META_CLEAN_SHUTDOWN = "clean-shutdown";
+  static final String META_CLAIM_PREFIX = "claim/";
 
   private static final Logger log = LoggerFactory.getLogger(RocksStateStore.class);
   private static final byte[] EMPTY = new byte[0];
@@ -123,7 +130,10 @@ public final class RocksStateStore implements WriteStore, AutoCloseable {
   private final WriteOptions metaOptions;
   private final ColumnFamilyHandle meta;
   private final Durability durability;
-  private final long replicaId;
+  private volatile long replicaId;
+  private volatile long epoch;
+  private final boolean freshDir;
+  private final boolean lastShutdownClean;
   private final Instant createdAt;
   private final AtomicInteger callsInside = new AtomicInteger();
   private final WriteHook hook;
@@ -131,7 +141,7 @@ public final class RocksStateStore implements WriteStore, AutoCloseable {
   private volatile boolean closed;
 
   private RocksStateStore(Path dir, RocksDB db, List<AutoCloseable> resources, List<ColumnFamilyHandle> handles,
-      Durability durability, long replicaId, Instant createdAt, WriteHook hook) {
+      Durability durability, Identity identity, WriteHook hook) {
     this.dir = dir;
     this.hook = hook;
     this.db = db;
@@ -147,8 +157,11 @@ public final class RocksStateStore implements WriteStore, AutoCloseable {
     this.sweepOptions = new WriteOptions().setSync(false);
     // Members are rare and must survive a power loss to keep quorum sizes right: always synced.
     this.metaOptions = new WriteOptions().setSync(true);
-    this.replicaId = replicaId;
-    this.createdAt = createdAt;
+    this.replicaId = identity.replicaId;
+    this.epoch = identity.epoch;
+    this.freshDir = identity.fresh;
+    this.lastShutdownClean = identity.clean;
+    this.createdAt = identity.createdAt;
   }
 
   /**
@@ -227,10 +240,10 @@ public final class RocksStateStore implements WriteStore, AutoCloseable {
         throw openFailure(abs, e);
       }
       Identity identity = checkOrCreateIdentity(abs, db, handles, clusterId, clock);
-      RocksStateStore store = new RocksStateStore(abs, db, resources, handles, durability, identity.replicaId,
-          identity.createdAt, hook);
-      log.info("opened data dir {} (replica {}, created {}, durability {})", abs, ReplicaIds.format(identity.replicaId),
-          identity.createdAt, durability.configName());
+      RocksStateStore store = new RocksStateStore(abs, db, resources, handles, durability, identity, hook);
+      log.info("opened data dir {} (replica {}, epoch {}, created {}, durability {}, last shutdown {})", abs,
+          ReplicaIds.format(identity.replicaId), identity.epoch, identity.createdAt, durability.configName(),
+          identity.fresh ? "none (new)" : identity.clean ? "clean" : "NOT clean");
       return store;
     } catch (RuntimeException e) {
       handles.forEach(ColumnFamilyHandle::close);
@@ -245,6 +258,78 @@ public final class RocksStateStore implements WriteStore, AutoCloseable {
   /** This node's replica id, stored in the data directory. */
   public long replicaId() {
     return replicaId;
+  }
+
+  /** This start's epoch: the number of times the dir was opened under its replica id. */
+  public long epoch() {
+    return epoch;
+  }
+
+  /** Whether this open created the data dir. */
+  public boolean freshDir() {
+    return freshDir;
+  }
+
+  /** Whether the previous process closed the dir cleanly (false for a new dir). */
+  public boolean lastShutdownClean() {
+    return lastShutdownClean;
+  }
+
+  /**
+   * Takes a new replica id (epoch 1), synced before it returns, so that no write goes under the
+   * old one again. The data is kept: the old id's entries stay, frozen, in every counter.
+   */
+  public synchronized long rotateReplicaId() {
+    enter();
+    try {
+      long fresh = ReplicaIds.newId();
+      try (WriteBatch batch = new WriteBatch()) {
+        batch.put(meta, bytes(META_REPLICA_ID), bytes(ReplicaIds.format(fresh)));
+        batch.put(meta, bytes(META_EPOCH), bytes("1"));
+        db.write(metaOptions, batch);
+      } catch (RocksDBException e) {
+        throw new StoreException("storing a new replica id failed: " + e.getMessage(), e);
+      }
+      log.warn("data dir {}: replica id {} retired, writing under new replica id {}", dir,
+          ReplicaIds.format(replicaId), ReplicaIds.format(fresh));
+      replicaId = fresh;
+      epoch = 1;
+      return fresh;
+    } finally {
+      exit();
+    }
+  }
+
+  @Override
+  public Optional<ReplicaClaim> findClaim(long replica) {
+    enter();
+    try {
+      byte[] v = db.get(meta, bytes(META_CLAIM_PREFIX + ReplicaIds.format(replica)));
+      if (v == null) {
+        return Optional.empty();
+      }
+      String[] parts = text(v).split(" ", 3);
+      return Optional.of(new ReplicaClaim(replica, Long.parseLong(parts[0]), parts[2],
+          Long.parseUnsignedLong(parts[1], 16)));
+    } catch (RocksDBException e) {
+      throw new StoreException("reading the claim of replica " + ReplicaIds.format(replica) + " failed: "
+          + e.getMessage(), e);
+    } finally {
+      exit();
+    }
+  }
+
+  @Override
+  public void recordClaim(ReplicaClaim claim) {
+    enter();
+    try {
+      db.put(meta, metaOptions, bytes(META_CLAIM_PREFIX + ReplicaIds.format(claim.replicaId())),
+          bytes(claim.epoch() + " " + Long.toHexString(claim.instance()) + " " + claim.nodeName()));
+    } catch (RocksDBException e) {
+      throw new StoreException("recording the claim " + claim + " failed: " + e.getMessage(), e);
+    } finally {
+      exit();
+    }
   }
 
   /** When this data directory was first opened. */
@@ -538,7 +623,8 @@ public final class RocksStateStore implements WriteStore, AutoCloseable {
       return;
     }
     // Queued writes finish first (the node's group commit waited for its own); later ones are refused.
-    if (!writer.shutdown(10)) {
+    boolean drained = writer.shutdown(10);
+    if (!drained) {
       log.warn("writes to {} still queued after 10s; closing anyway", dir);
     }
     closed = true;
@@ -551,6 +637,10 @@ public final class RocksStateStore implements WriteStore, AutoCloseable {
     }
     try {
       db.syncWal();
+      // Only a close that got everything onto disk may tell the next start it is current.
+      if (drained && callsInside.get() == 0) {
+        db.put(meta, metaOptions, bytes(META_CLEAN_SHUTDOWN), bytes(Long.toString(epoch)));
+      }
     } catch (RocksDBException e) {
       log.warn("syncing the write-ahead log of {} on close failed: {}", dir, e.getMessage());
     }
@@ -569,7 +659,7 @@ public final class RocksStateStore implements WriteStore, AutoCloseable {
 
   // ---- opening ----------------------------------------------------------------------------
 
-  private record Identity(long replicaId, Instant createdAt) {}
+  private record Identity(long replicaId, Instant createdAt, long epoch, boolean fresh, boolean clean) {}
 
   private static void prepareDirectory(Path dir) {
     try {
@@ -636,11 +726,12 @@ public final class RocksStateStore implements WriteStore, AutoCloseable {
           batch.put(meta, bytes(META_CLUSTER_ID), bytes(clusterId));
           batch.put(meta, bytes(META_REPLICA_ID), bytes(ReplicaIds.format(replicaId)));
           batch.put(meta, bytes(META_CREATED_AT), bytes(createdAt.toString()));
+          batch.put(meta, bytes(META_EPOCH), bytes("1"));
           db.write(sync, batch);
         }
         log.info("initialised new data dir {} for cluster '{}' with new replica id {}", dir, clusterId,
             ReplicaIds.format(replicaId));
-        return new Identity(replicaId, createdAt);
+        return new Identity(replicaId, createdAt, 1, true, false);
       }
       String formatText = text(format);
       int version;
@@ -674,7 +765,23 @@ public final class RocksStateStore implements WriteStore, AutoCloseable {
       } catch (java.time.format.DateTimeParseException e) {
         throw new DataDirException("data dir " + dir + " has an unreadable " + META_CREATED_AT + ": " + e.getMessage());
       }
-      return new Identity(replicaId, createdAt);
+      // Dirs from before epochs count as epoch 0, not cleanly closed: their first start rotates once.
+      byte[] storedEpoch = db.get(meta, bytes(META_EPOCH));
+      long epoch;
+      try {
+        epoch = storedEpoch == null ? 0 : Long.parseLong(text(storedEpoch));
+      } catch (NumberFormatException e) {
+        throw new DataDirException("data dir " + dir + " has an unreadable " + META_EPOCH + " '" + text(storedEpoch) + "'");
+      }
+      boolean clean = db.get(meta, bytes(META_CLEAN_SHUTDOWN)) != null;
+      // The new epoch and the "running" mark are synced before anything else is written, so a
+      // crash from here on is seen as one by the next start, and a copy of the running dir too.
+      try (WriteBatch batch = new WriteBatch(); WriteOptions sync = new WriteOptions().setSync(true)) {
+        batch.put(meta, bytes(META_EPOCH), bytes(Long.toString(epoch + 1)));
+        batch.delete(meta, bytes(META_CLEAN_SHUTDOWN));
+        db.write(sync, batch);
+      }
+      return new Identity(replicaId, createdAt, epoch + 1, false, clean);
     } catch (RocksDBException e) {
       throw new DataDirException("cannot read the metadata of data dir " + dir + ": " + e.getMessage(), e);
     }

@@ -50,6 +50,7 @@ public final class InProcessCluster implements AutoCloseable {
     private final Map<String, String> settings = new LinkedHashMap<>();
     private UnaryOperator<ReplicaConfig> tuning = UnaryOperator.identity();
     private boolean metrics;
+    private Duration claimTimeout = Duration.ofSeconds(3);
 
     public Spec() {
       settings.put("gossip-interval", "20ms");
@@ -85,6 +86,12 @@ public final class InProcessCluster implements AutoCloseable {
     /** Serves /metrics on a free port per node ({@link TallyNode#metricsPort}). */
     public Spec withMetrics() {
       this.metrics = true;
+      return this;
+    }
+
+    /** How long a start waits for its peers to confirm its replica id (shorter than a node's default). */
+    public Spec claimTimeout(Duration d) {
+      claimTimeout = d;
       return this;
     }
 
@@ -190,7 +197,8 @@ public final class InProcessCluster implements AutoCloseable {
     TallyNode.Options options = TallyNode.Options.defaults()
         .withShutdownGrace(Duration.ofSeconds(5))
         .withPeerInterceptor(faults.interceptorFor(name))
-        .withReplicaTuning(spec.tuning);
+        .withReplicaTuning(spec.tuning)
+        .withReplicaClaimTimeout(spec.claimTimeout);
     TallyNode node = TallyNode.start(config(name), options);
     running.put(name, node);
     channels.put(name, TestNodes.channel(node));

@@ -17,6 +17,10 @@ final class Incarnation {
   /** Writes submitted to this incarnation and not yet answered: lost (indeterminate) if it dies. */
   final java.util.Set<Ledger.Op> inFlight = new java.util.LinkedHashSet<>();
   SimMembership membership;
+  /** This node's answers to its peers' replica-id claims, kept in {@link SimNode#claims}. */
+  dev.tally.gossip.identity.ReplicaClaims claims;
+  /** The start's replica-id check is done and writes are let in. */
+  boolean identitySettled;
 
   Incarnation(SimNode node, int number) {
     this.node = node;

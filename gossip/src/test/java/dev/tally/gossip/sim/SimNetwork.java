@@ -1,6 +1,6 @@
 package dev.tally.gossip.sim;
 
-import dev.tally.gossip.engine.Replica;
+import dev.tally.gossip.identity.ClaimSender;
 import dev.tally.gossip.transport.PeerTransport;
 import dev.tally.peer.v1.BucketSyncRequest;
 import dev.tally.peer.v1.BucketSyncResponse;
@@ -83,29 +83,35 @@ final class SimNetwork {
     return new PeerTransport() {
       @Override
       public CompletableFuture<DeltaAck> pushDelta(String peer, DeltaBatch batch) {
-        return call(caller, peer, "PushDelta", batch, batch.getStatesCount(), Replica::onPushDelta, r -> 0);
+        return call(caller, peer, "PushDelta", batch, batch.getStatesCount(), (i, q) -> i.replica.onPushDelta(q), r -> 0);
       }
 
       @Override
       public CompletableFuture<DigestResponse> compareDigest(String peer, DigestRequest request) {
-        return call(caller, peer, "CompareDigest", request, 0, Replica::onCompareDigest, r -> 0);
+        return call(caller, peer, "CompareDigest", request, 0, (i, q) -> i.replica.onCompareDigest(q), r -> 0);
       }
 
       @Override
       public CompletableFuture<BucketSyncResponse> syncBuckets(String peer, BucketSyncRequest request) {
-        return call(caller, peer, "SyncBuckets", request, request.getStatesCount(), Replica::onSyncBuckets,
+        return call(caller, peer, "SyncBuckets", request, request.getStatesCount(), (i, q) -> i.replica.onSyncBuckets(q),
             BucketSyncResponse::getStatesCount);
       }
 
       @Override
       public CompletableFuture<ReadStatesResponse> readStates(String peer, ReadStatesRequest request) {
-        return call(caller, peer, "ReadStates", request, 0, Replica::onReadStates, ReadStatesResponse::getStatesCount);
+        return call(caller, peer, "ReadStates", request, 0, (i, q) -> i.replica.onReadStates(q), ReadStatesResponse::getStatesCount);
       }
     };
   }
 
+  /** Replica-id claims of a starting node, over the same lossy, partitioned network. */
+  ClaimSender claimsFor(Incarnation caller) {
+    return (peer, claim) -> call(caller, peer, "ClaimReplica", claim, 0,
+        (i, c) -> CompletableFuture.completedFuture(i.claims.consider(c)), r -> 0);
+  }
+
   private <Q, R> CompletableFuture<R> call(Incarnation caller, String to, String method, Q request, int requestStates,
-      BiFunction<Replica, Q, CompletableFuture<R>> handler, java.util.function.ToIntFunction<R> responseStates) {
+      BiFunction<Incarnation, Q, CompletableFuture<R>> handler, java.util.function.ToIntFunction<R> responseStates) {
     CompletableFuture<R> result = new CompletableFuture<>();
     String from = caller.node.name;
     long[] s = stats.computeIfAbsent(method, m -> new long[4]);
@@ -137,7 +143,7 @@ final class SimNetwork {
         }
         s[1]++;
         s[2] += requestStates;
-        handler.apply(callee.replica, request).whenComplete((response, error) -> {
+        handler.apply(callee, request).whenComplete((response, error) -> {
           Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
           if (cause instanceof IllegalArgumentException) {
             world.fail(to + " rejected " + method + " from " + from + " as invalid: " + cause.getMessage());

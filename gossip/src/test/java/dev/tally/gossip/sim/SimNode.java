@@ -19,6 +19,19 @@ final class SimNode {
   /** The probe write of the liveness phase was acknowledged. */
   boolean probed;
   long replicaId;
+  // What the data dir says about itself besides the store (RocksStateStore's meta column family):
+  /** Starts of the dir under its replica id. */
+  long epoch;
+  /** The last process closed the dir cleanly. */
+  boolean cleanShutdown;
+  /** No process has opened the dir yet. */
+  boolean freshDir = true;
+  /** Peers' replica-id claims this node accepted. */
+  java.util.Map<Long, dev.tally.gossip.identity.ReplicaClaim> claims = new java.util.HashMap<>();
+  /** A copy of the whole dir, taken while the node was down, that the nemesis may restore. */
+  Backup backup;
+  /** Starts that took a new replica id. */
+  int rotations;
   Incarnation current;
   int incarnations;
   /** Set while a wipe waits for the others to cover this node: it takes no local writes then. */
@@ -28,6 +41,10 @@ final class SimNode {
     this.name = name;
     this.dc = dc;
   }
+
+  /** A copy of a down node's data dir: the store and the meta beside it. */
+  record Backup(SimulatedStore store, long replicaId, long epoch, boolean cleanShutdown,
+      java.util.Map<Long, dev.tally.gossip.identity.ReplicaClaim> claims, long takenAt) {}
 
   boolean up() {
     return current != null;

@@ -19,6 +19,9 @@ record SimResult(
     int quorumReadsFailed,
     int crashes,
     int wipes,
+    int cleanStops,
+    int restores,
+    int rotations,
     long events,
     long convergeMillis,
     Map<String, long[]> messages) {
@@ -30,6 +33,8 @@ record SimResult(
     sb.append("  cluster: ").append(params).append('\n');
     sb.append("  ").append(operations).append(" acknowledged ops (").append(indeterminate).append(" indeterminate), ")
         .append(storeFaults).append(" store faults, ").append(crashes).append(" crashes, ")
+        .append(cleanStops).append(" clean stops, ").append(restores).append(" restores from backup, ")
+        .append(rotations).append(" replica id changes, ")
         .append(wipes).append(" wipes, ").append(events).append(" events\n");
     sb.append("  fault schedule (").append(faults.size()).append(" events):\n");
     int shown = 0;

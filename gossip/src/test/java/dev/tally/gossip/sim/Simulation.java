@@ -5,6 +5,12 @@ import dev.tally.gossip.engine.CounterChange;
 import dev.tally.gossip.engine.Replica;
 import dev.tally.gossip.engine.ReplicaConfig;
 import dev.tally.gossip.engine.ReplicaListener;
+import dev.tally.gossip.identity.ClaimRecords;
+import dev.tally.gossip.identity.IdentityCheck;
+import dev.tally.gossip.identity.IdentityDecision;
+import dev.tally.gossip.identity.ReplicaClaim;
+import dev.tally.gossip.identity.ReplicaClaims;
+import dev.tally.gossip.identity.StartState;
 import dev.tally.gossip.quorum.QuorumException;
 import dev.tally.gossip.store.KeyState;
 import dev.tally.gossip.store.StoreException;
@@ -18,13 +24,16 @@ import dev.tally.gossip.write.WriteRequest;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletionException;
 
 /**
@@ -37,14 +46,19 @@ import java.util.concurrent.CompletionException;
  * {@link Replica}, and the store is a {@link SimulatedStore} with the node's store contract and a
  * disk that fails: transient write errors, a full disk or I/O error that lasts until repaired,
  * fsync errors whose write may come back after a restart, slow writes that back the queue up, and
- * crashes right after a write reached the log but before it was acknowledged.
+ * crashes right after a write reached the log but before it was acknowledged. Every start runs
+ * the node's replica-id check ({@link IdentityCheck} against the peers' {@link ReplicaClaims},
+ * over the simulated network) and takes no write before it settles; the nemesis stops nodes
+ * cleanly, backs up a down node's whole dir and later puts the backup back, so a dir goes back in
+ * time while its peers hold newer entries of its replica id.
  *
  * <ol>
  *   <li>Safety phase: every node takes writes (some with request ids, retried on the same node
  *       after a store failure or a crash, as a client would), some of them replicated to a QUORUM,
  *       and some QUORUM reads, while the nemesis partitions the network (majority/minority, one
  *       node isolated, bridge, DC split, one-way), loses, duplicates and delays messages, crashes
- *       and restarts nodes, wipes disks and breaks them. Checked as it goes: no store ever holds
+ *       and restarts nodes, stops them cleanly, wipes disks, breaks them and rolls them back to an
+ *       older backup. Checked as it goes: no store ever holds
  *       more of a replica's entry than that replica may have applied (an op counted twice); no
  *       write is acknowledged before the acknowledged total is durable on its node; no landed
  *       state lowers what the disk held; a first attempt is never answered as a duplicate; a
@@ -83,6 +97,11 @@ final class Simulation {
   private int quorumReadsOk;
   private int quorumReadsFailed;
   private int wipes;
+  private int rotations;
+  private int restores;
+  private int cleanStops;
+  /** How long a start waits for a majority of its peers to confirm its replica id. */
+  private static final long CLAIM_TIMEOUT_MILLIS = 2000;
   private int crashes;
 
   Simulation(long seed, boolean tracing, PrintStream out) {
@@ -149,7 +168,10 @@ final class Simulation {
   // ------------------------------------------------------------------ nodes
 
   private SimulatedStore newStore(SimNode node) {
-    SimulatedStore store = new SimulatedStore(node.name, storeRandom.split(), () -> scheduleLanding(node));
+    return wire(node, new SimulatedStore(node.name, storeRandom.split(), () -> scheduleLanding(node)));
+  }
+
+  private SimulatedStore wire(SimNode node, SimulatedStore store) {
     store.trace(message -> world.trace(node.name, message));
     store.landCheck(ks -> {
       String problem = ledger.overCounted(node.name, ks.key(), ks.state());
@@ -218,6 +240,34 @@ final class Simulation {
         new SplittableRandom(engineRandom.nextLong()), ReplicaListener.NONE);
     inc.writer = new GroupCommitWriter(inc.replica, node.store, scheduler, clock,
         Duration.ofMillis(params.dedupeWindowMillis()), params.maxPendingWrites(), WriteMetrics.NONE);
+    inc.claims = new ReplicaClaims(new ClaimRecords() {
+      @Override
+      public Optional<ReplicaClaim> findClaim(long replicaId) {
+        return Optional.ofNullable(node.claims.get(replicaId));
+      }
+
+      @Override
+      public void recordClaim(ReplicaClaim claim) {
+        node.claims.put(claim.replicaId(), claim);
+      }
+    }, node.name, () -> node.replicaId);
+    // As RocksStateStore.open: the new epoch and the "running" mark are on disk before anything else.
+    boolean fresh = node.freshDir;
+    boolean clean = node.cleanShutdown;
+    node.epoch = fresh ? 1 : node.epoch + 1;
+    node.freshDir = false;
+    node.cleanShutdown = false;
+    StartState start = new StartState(new ReplicaClaim(node.replicaId, node.epoch, node.name, engineRandom.nextLong()),
+        fresh, clean, nodes.size() > 1);
+    inc.writer.refuseWritesUntilAccepted("confirming its replica id with its peers");
+    List<String> peers = new ArrayList<>();
+    for (SimNode other : nodes.values()) {
+      if (other != node) {
+        peers.add(other.name);
+      }
+    }
+    IdentityCheck.run(start, () -> new TreeSet<>(peers), network.claimsFor(inc), scheduler, clock,
+        Duration.ofMillis(CLAIM_TIMEOUT_MILLIS)).thenAccept(d -> settleIdentity(node, inc, d));
     inc.membership.start();
     inc.replica.start().whenComplete((v, e) -> {
       if (e != null) {
@@ -225,10 +275,31 @@ final class Simulation {
       }
     });
     inc.writer.start();
+    world.trace(node.name, () -> "started as " + inc + " with replica " + Long.toHexString(node.replicaId));
+  }
+
+  /** The node's IdentityCheck answered: take a new id if told to, then let writes in (as TallyNode does). */
+  private void settleIdentity(SimNode node, Incarnation inc, IdentityDecision decision) {
+    if (!inc.alive) {
+      return;
+    }
+    if (!decision.keep()) {
+      long old = node.replicaId;
+      node.replicaId = newReplicaId();
+      node.epoch = 1;
+      node.rotations++;
+      rotations++;
+      inc.replica.useReplicaId(node.replicaId);
+      log(node.name + " took replica " + Long.toHexString(node.replicaId) + " instead of " + Long.toHexString(old)
+          + ": " + decision.reason());
+    } else {
+      world.trace(node.name, () -> "keeps replica " + Long.toHexString(node.replicaId) + ": " + decision.reason());
+    }
+    inc.identitySettled = true;
+    inc.writer.acceptWrites();
     if (!safetyPhase) {
       probe(node, inc);
     }
-    world.trace(node.name, () -> "started as " + inc + " with replica " + Long.toHexString(node.replicaId));
   }
 
   private void crash(SimNode node, String why) {
@@ -251,12 +322,25 @@ final class Simulation {
   }
 
   private void scheduleRestart(SimNode node, long downtime) {
-    world.schedule(null, downtime, () -> {
-      if (safetyPhase && !node.up()) {
-        boot(node);
-        log("restart " + node.name);
-      }
-    });
+    // While it is down: sometimes its dir is backed up, sometimes an old backup is put back.
+    boolean restore = node.backup != null && faultRandom.nextInt(2) == 0;
+    if (node.backup == null && faultRandom.nextInt(2) == 0) {
+      backUp(node);
+    }
+    world.schedule(null, downtime, () -> restart(node, restore, world.now() + 2000 * MS));
+  }
+
+  /** Restarts a down node, first putting its old backup back if asked (waiting a while for coverage). */
+  private void restart(SimNode node, boolean restore, long giveUpAt) {
+    if (!safetyPhase || node.up()) {
+      return;
+    }
+    if (restore && node.backup != null && !restoreBackup(node) && world.now() < giveUpAt) {
+      world.schedule(null, 100 * MS, () -> restart(node, true, giveUpAt));
+      return;
+    }
+    boot(node);
+    log("restart " + node.name);
   }
 
   // ------------------------------------------------------------------ workload
@@ -327,6 +411,13 @@ final class Simulation {
           ledger.indeterminate(op);
           retryLater(node, op, node.storeGeneration);
         }
+        case STARTING -> {
+          if (op.attempts == 1) {
+            ledger.refused(op); // refused before anything: never applied
+          } else {
+            retryLater(node, op, node.storeGeneration);
+          }
+        }
         default -> world.fail(node.name + " failed " + op + " with " + e.reason() + ": " + e.getMessage());
       }
     });
@@ -350,6 +441,12 @@ final class Simulation {
       Incarnation inc = node.current;
       if (node.storeGeneration != storeGeneration) {
         ledger.indeterminate(op); // wiped: the record that could answer the retry is gone
+        return;
+      }
+      if (node.replicaId != op.replica) {
+        // The node took a new replica id: a retry would apply under either id, which the ledger's
+        // per-replica sums cannot express. The client gives up; the write stays counted at most once.
+        ledger.indeterminate(op);
         return;
       }
       if (inc == null) {
@@ -402,8 +499,8 @@ final class Simulation {
 
   /** After the heal: a node whose faults cleared must take writes again. */
   private void probe(SimNode node, Incarnation inc) {
-    if (node.probed) {
-      return;
+    if (node.probed || !inc.identitySettled) {
+      return; // not yet settled: settleIdentity probes
     }
     String id = "probe-" + node.name + "-" + inc.number;
     Ledger.Op op = ledger.submitted(node.replicaId, List.of(CounterChange.increment("probe", PROBE_AMOUNT)), id);
@@ -484,13 +581,7 @@ final class Simulation {
       if (down.size() < (all.size() - 1) / 2 + 1 && !up.isEmpty()) {
         SimNode victim = up.get(faultRandom.nextInt(up.size()));
         crash(victim, "crash");
-        long downtime = (50 + faultRandom.nextInt(3000)) * MS;
-        world.schedule(null, downtime, () -> {
-          if (safetyPhase && !victim.up()) {
-            boot(victim);
-            log("restart " + victim.name);
-          }
-        });
+        scheduleRestart(victim, (50 + faultRandom.nextInt(3000)) * MS);
       }
     } else if (roll < 62) {
       SimNode victim = all.get(faultRandom.nextInt(all.size()));
@@ -501,7 +592,20 @@ final class Simulation {
       }
     } else if (roll < 66) {
       diskFault(up);
-    } else if (roll < 80) {
+    } else if (roll < 74) {
+      if (down.size() < (all.size() - 1) / 2 + 1 && !up.isEmpty()) {
+        stopCleanly(up.get(faultRandom.nextInt(up.size())), world.now() + 3000 * MS);
+      }
+    } else if (roll < 78) {
+      if (!down.isEmpty()) {
+        SimNode victim = down.get(faultRandom.nextInt(down.size()));
+        if (victim.backup == null || faultRandom.nextBoolean()) {
+          backUp(victim);
+        } else {
+          restoreBackup(victim);
+        }
+      }
+    } else if (roll < 84) {
       double[] drops = {0, 0, 0.01, 0.05, 0.2};
       double[] dups = {0, 0, 0.02, 0.1};
       double[] slows = {0, 0.01, 0.05, 0.15};
@@ -510,6 +614,73 @@ final class Simulation {
       log("network " + network.faults());
     }
     world.schedule(null, nextFaultGap(), this::nemesis);
+  }
+
+  /**
+   * Stops a node the way an operator does: no new writes, the ones in flight answered, then the
+   * process closes its dir cleanly, so the next start may keep its replica id if its peers agree.
+   */
+  private void stopCleanly(SimNode victim, long giveUpAt) {
+    if (victim.draining || victim.current == null) {
+      return; // a wipe is waiting on it
+    }
+    victim.draining = true;
+    log("drain " + victim.name + " for a clean stop");
+    awaitDrained(victim, victim.current, giveUpAt);
+  }
+
+  private void awaitDrained(SimNode victim, Incarnation inc, long giveUpAt) {
+    if (!safetyPhase || victim.current != inc) {
+      victim.draining = false;
+      return;
+    }
+    if (inc.inFlight.isEmpty() && victim.store.queued() == 0 && !victim.store.failing()) {
+      crash(victim, "clean stop");
+      victim.cleanShutdown = true;
+      victim.draining = false;
+      cleanStops++;
+      scheduleRestart(victim, (50 + faultRandom.nextInt(2000)) * MS);
+      return;
+    }
+    if (world.now() >= giveUpAt) {
+      victim.draining = false;
+      return;
+    }
+    world.schedule(null, 20 * MS, () -> awaitDrained(victim, inc, giveUpAt));
+  }
+
+  /** Copies a down node's whole dir (store and meta), as a backup or a VM snapshot would. */
+  private void backUp(SimNode victim) {
+    victim.backup = new SimNode.Backup(victim.store.copyOnDisk(storeRandom.split(), () -> {}), victim.replicaId,
+        victim.epoch, victim.cleanShutdown, new HashMap<>(victim.claims), world.now());
+    log("back up " + victim.name + "'s dir (replica " + Long.toHexString(victim.replicaId) + ", epoch " + victim.epoch
+        + (victim.cleanShutdown ? ", clean" : ", not clean") + ")");
+  }
+
+  /**
+   * Puts a down node's dir back to its backup: its store goes back in time while its peers hold
+   * newer entries of its replica id. As with a wipe, only once the others cover what it has now:
+   * writes that never left a node whose disk is replaced are the disk's loss, not replication's.
+   */
+  private boolean restoreBackup(SimNode victim) {
+    SimNode.Backup b = victim.backup;
+    if (victim.up() || nodes.size() < 2 || !coveredByAllOthers(victim)) {
+      return false;
+    }
+    victim.store = wire(victim, b.store().copyOnDisk(storeRandom.split(), () -> scheduleLanding(victim)));
+    victim.storeGeneration++;
+    victim.replicaId = b.replicaId();
+    victim.epoch = b.epoch();
+    victim.cleanShutdown = b.cleanShutdown();
+    victim.claims = new HashMap<>(b.claims());
+    victim.freshDir = false;
+    if (nodes.values().stream().filter(n -> n.dc.equals(victim.dc)).count() == 1) {
+      ledger.forgetQuorumAcks(victim.dc); // as for a wipe: its QUORUM writes have no other copy in the DC
+    }
+    restores++;
+    log("restore " + victim.name + "'s dir from the backup of " + SimWorld.time(b.takenAt()) + " (replica "
+        + Long.toHexString(b.replicaId()) + ", epoch " + b.epoch() + ")");
+    return true;
   }
 
   /** Breaks one live node's disk: full or failing until repaired, an fsync error, or slow for a while. */
@@ -591,6 +762,11 @@ final class Simulation {
         ledger.forgetQuorumAcks(victim.dc);
       }
       victim.replicaId = newReplicaId();
+      victim.freshDir = true;
+      victim.cleanShutdown = false;
+      victim.epoch = 0;
+      victim.claims = new HashMap<>();
+      victim.backup = null;
       victim.draining = false;
       wipes++;
       long downtime = (50 + faultRandom.nextInt(2000)) * MS;
@@ -711,6 +887,6 @@ final class Simulation {
     return new SimResult(seed, ok, failure, params.toString(), List.copyOf(faultLog), ledger.acknowledged(),
         (int) ledger.indeterminate(), storeFaults,
         ledger.quorumAckCount(), quorumWritesFailed, quorumReadsOk, quorumReadsFailed, crashes, wipes,
-        world.processed(), convergeNanos / MS, network.stats());
+        cleanStops, restores, rotations, world.processed(), convergeNanos / MS, network.stats());
   }
 }

@@ -62,6 +62,9 @@ class SimulationTest {
       long events = 0;
       long crashes = 0;
       long wipes = 0;
+      long cleanStops = 0;
+      long restores = 0;
+      long rotations = 0;
       long quorumOk = 0;
       long quorumFailed = 0;
       long worstConverge = 0;
@@ -78,6 +81,9 @@ class SimulationTest {
         events += r.events();
         crashes += r.crashes();
         wipes += r.wipes();
+        cleanStops += r.cleanStops();
+        restores += r.restores();
+        rotations += r.rotations();
         quorumOk += r.quorumWritesOk() + r.quorumReadsOk();
         quorumFailed += r.quorumWritesFailed() + r.quorumReadsFailed();
         if (!r.ok()) {
@@ -96,9 +102,10 @@ class SimulationTest {
         }
       }
       System.out.printf("simulated %d seed(s) on %d thread(s) in %.1f s: %d acknowledged ops (%d indeterminate), %d store faults, %d events, %d crashes,"
-              + " %d wipes, %d quorum ops ok / %d failed; slowest convergence after heal %d ms (seed %d)%n",
-          run, threads, (System.nanoTime() - started) / 1e9, operations, writesFailed, storeFaults, events, crashes, wipes, quorumOk, quorumFailed,
-          worstConverge, worstSeed);
+              + " %d wipes, %d clean stops, %d restores from backup, %d replica id changes, %d quorum ops ok / %d failed;"
+              + " slowest convergence after heal %d ms (seed %d)%n",
+          run, threads, (System.nanoTime() - started) / 1e9, operations, writesFailed, storeFaults, events, crashes, wipes,
+          cleanStops, restores, rotations, quorumOk, quorumFailed, worstConverge, worstSeed);
       assertThat(failures).as(String.join("\n", failures)).isEmpty();
     } finally {
       pool.shutdownNow();

@@ -374,6 +374,25 @@ public final class SimulatedStore implements WriteStore {
     limbo.clear();
   }
 
+  /**
+   * A copy of what is on disk now, as a backup of the stopped node's dir would hold: a later
+   * restore of it goes back in time. Only for a store whose process is down (nothing queued).
+   */
+  public SimulatedStore copyOnDisk(java.util.SplittableRandom copyRandom, Runnable copyOnQueued) {
+    if (!queue.isEmpty() || !limbo.isEmpty()) {
+      throw new IllegalStateException(name + ": a backup needs the process down (" + queue.size() + " queued)");
+    }
+    SimulatedStore copy = new SimulatedStore(name, copyRandom, copyOnQueued);
+    List<KeyState> states = new ArrayList<>();
+    applied.scanAll(states::add);
+    copy.applied.write(states, StoreAttachment.NONE);
+    copy.dedupe.putAll(dedupe);
+    expiry.forEach((t, ids) -> copy.expiry.put(t, new ArrayList<>(ids)));
+    copy.lastWrite.putAll(lastWrite);
+    copy.seq = seq;
+    return copy;
+  }
+
   /** Every key's state, by key. */
   public TreeMap<String, PnCounter> dump() {
     TreeMap<String, PnCounter> out = new TreeMap<>();

@@ -20,7 +20,8 @@ class WriteErrorStatusTest {
         Reason.OVERFLOW, Status.Code.OUT_OF_RANGE,
         Reason.REQUEST_ID_REUSED, Status.Code.INVALID_ARGUMENT,
         Reason.STORAGE_FAILED, Status.Code.UNAVAILABLE,
-        Reason.SHUTTING_DOWN, Status.Code.UNAVAILABLE);
+        Reason.SHUTTING_DOWN, Status.Code.UNAVAILABLE,
+        Reason.STARTING, Status.Code.UNAVAILABLE);
     assertThat(expected).containsOnlyKeys(Reason.values());
 
     expected.forEach((reason, code) -> {

@@ -29,6 +29,21 @@ class StatusOutputTest {
       new ClusterMember("node-e", "eu-west", "00000000000000e5", "10.1.0.5:7400", "10.1.0.5:7401",
           State.UNKNOWN, false, Duration.ZERO, 0, false)));
 
+  @Test
+  void print_aNodeThatTookANewReplicaId_saysWhyUnderTheTable() {
+    ClusterStatus rotated = new ClusterStatus("prod", "node-a", List.of(
+        new ClusterMember("node-a", "us-east", "00000000000000f7", "10.0.0.1:7400", "10.0.0.1:7401",
+            State.ALIVE, true, Duration.ZERO, 0, false,
+            "took replica id 00000000000000f7 instead of 00000000000000a1: peer node-b refused")));
+
+    assertThat(print(rotated, false)).endsWith(String.join("\n",
+        "* the node that answered",
+        "note: node-a took replica id 00000000000000f7 instead of 00000000000000a1: peer node-b refused",
+        ""));
+    assertThat(print(rotated, true)).contains(
+        "\"replica_id_change\":\"took replica id 00000000000000f7 instead of 00000000000000a1: peer node-b refused\"");
+  }
+
   private static String print(ClusterStatus status, boolean json) {
     StringWriter out = new StringWriter();
     StatusCommand.print(status, json, new PrintWriter(out));

@@ -24,6 +24,7 @@ import dev.tally.node.peer.GrpcPeerTransport;
 import dev.tally.node.peer.PeerServiceImpl;
 import dev.tally.node.storage.DataDirException;
 import dev.tally.node.storage.RocksStateStore;
+import dev.tally.node.storage.StoreHealth;
 import dev.tally.gossip.write.GroupCommitWriter;
 import dev.tally.node.write.ReplicaThread;
 import io.grpc.BindableService;
@@ -74,6 +75,10 @@ import org.slf4j.LoggerFactory;
  * included), queued writes are committed, membership leaves, the peer port closes, then the
  * replica, transport, replica thread and store.
  *
+ * <p>Health: gRPC health (every service) and the metrics port's {@code /health} are SERVING only
+ * while the node is up and its store takes writes; a full or failing disk turns them NOT_SERVING
+ * until {@link StoreHealth} sees a write succeed again, reads served throughout.
+ *
  * <p>Threads: {@link #start} and {@link #close} may be called from any thread; {@code close} is
  * idempotent and may race with itself (a shutdown hook and a test): the first caller stops the
  * node, later callers wait for it.
@@ -83,6 +88,9 @@ public final class TallyNode implements AutoCloseable {
   private static final List<String> SERVICES =
       List.of("", "tally.v1.CounterService", "tally.v1.ClusterService");
   private static final Duration REPLICA_START_TIMEOUT = Duration.ofMinutes(5);
+  /** The first store probe after a failed write, and the longest wait between probes. */
+  private static final Duration STORE_PROBE_MIN = Duration.ofSeconds(1);
+  private static final Duration STORE_PROBE_MAX = Duration.ofSeconds(30);
 
   /**
    * How the node is run, beyond its config.
@@ -94,40 +102,48 @@ public final class TallyNode implements AutoCloseable {
    *     peer a call goes to)
    * @param replicaTuning adjusts the engine's settings beyond the config keys (tests shrink buffer
    *     limits or the digest tree with it)
+   * @param storeWriteHook runs on the store's writer thread before each write (a test's disk fault)
    */
   public record Options(Clock clock, Duration shutdownGrace, List<ClientInterceptor> peerInterceptors,
-      UnaryOperator<ReplicaConfig> replicaTuning) {
+      UnaryOperator<ReplicaConfig> replicaTuning, RocksStateStore.WriteHook storeWriteHook) {
     public Options {
       Objects.requireNonNull(clock, "clock");
       Objects.requireNonNull(shutdownGrace, "shutdownGrace");
       peerInterceptors = List.copyOf(peerInterceptors);
       Objects.requireNonNull(replicaTuning, "replicaTuning");
+      Objects.requireNonNull(storeWriteHook, "storeWriteHook");
     }
 
-    /** The system clock, 10 s for in-flight calls at shutdown, no peer interceptors, engine defaults. */
+    /** The system clock, 10 s for in-flight calls at shutdown, no peer interceptors, engine defaults, no store hook. */
     public static Options defaults() {
-      return new Options(Clock.SYSTEM, Duration.ofSeconds(10), List.of(), UnaryOperator.identity());
+      return new Options(Clock.SYSTEM, Duration.ofSeconds(10), List.of(), UnaryOperator.identity(),
+          RocksStateStore.WriteHook.NONE);
     }
 
     /** A clock for the engine and the dedupe window (tests advance a manual one). */
     public Options withClock(Clock c) {
-      return new Options(c, shutdownGrace, peerInterceptors, replicaTuning);
+      return new Options(c, shutdownGrace, peerInterceptors, replicaTuning, storeWriteHook);
     }
 
     public Options withShutdownGrace(Duration d) {
-      return new Options(clock, d, peerInterceptors, replicaTuning);
+      return new Options(clock, d, peerInterceptors, replicaTuning, storeWriteHook);
     }
 
     /** Adds an interceptor to every outbound peer call (a test's fault hook). */
     public Options withPeerInterceptor(ClientInterceptor interceptor) {
       List<ClientInterceptor> all = new ArrayList<>(peerInterceptors);
       all.add(Objects.requireNonNull(interceptor, "interceptor"));
-      return new Options(clock, shutdownGrace, all, replicaTuning);
+      return new Options(clock, shutdownGrace, all, replicaTuning, storeWriteHook);
     }
 
     /** Adjusts the engine's settings after the config has filled them in. */
     public Options withReplicaTuning(UnaryOperator<ReplicaConfig> tuning) {
-      return new Options(clock, shutdownGrace, peerInterceptors, tuning);
+      return new Options(clock, shutdownGrace, peerInterceptors, tuning, storeWriteHook);
+    }
+
+    /** Runs {@code hook} on the store's writer thread before each write: a test fails writes with it as a full disk would. */
+    public Options withStoreWriteHook(RocksStateStore.WriteHook hook) {
+      return new Options(clock, shutdownGrace, peerInterceptors, replicaTuning, hook);
     }
   }
 
@@ -137,6 +153,8 @@ public final class TallyNode implements AutoCloseable {
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final Duration shutdownGrace;
   private RocksStateStore store;
+  private StoreHealth storeHealth;
+  private final Object healthLock = new Object();
   private ReplicaThread replicaThread;
   private AtomixMembership membership;
   private GrpcPeerTransport transport;
@@ -179,7 +197,11 @@ public final class TallyNode implements AutoCloseable {
 
   private void startAll(Options options) {
     Clock clock = options.clock();
-    store = RocksStateStore.open(config.dataDir(), config.clusterId(), config.durability(), clock);
+    store = RocksStateStore.open(config.dataDir(), config.clusterId(), config.durability(), clock,
+        options.storeWriteHook());
+    storeHealth = new StoreHealth(store::probeWrite, clock, STORE_PROBE_MIN, STORE_PROBE_MAX);
+    store.observeWrites(storeHealth);
+    storeHealth.addListener(problem -> publishHealth());
 
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     registry.config().commonTags("node", config.name(), "dc", config.dc());
@@ -193,6 +215,9 @@ public final class TallyNode implements AutoCloseable {
     storeGauge("tally.rocksdb.live.data.size", "bytes", "RocksDB's estimate of live data bytes", store::liveDataSizeBytes);
     storeGauge("tally.rocksdb.estimated.keys", null, "RocksDB's estimate of counter keys", store::estimatedCounterKeys);
     storeGauge("tally.dedupe.records", null, "RocksDB's estimate of stored dedupe records", store::estimatedDedupeRecords);
+    Gauge.builder("tally.store.healthy", storeHealth, h -> h.healthy() ? 1 : 0).strongReference(true)
+        .description("1 while the store takes writes, 0 while it refuses them (full or failing disk; see the log and /health)")
+        .register(registry);
 
     replicaThread = new ReplicaThread("tally-replica-" + config.name());
     watches = new WatchHub(replicaThread, store::get, config.maxWatchStreams(), registry);
@@ -240,7 +265,7 @@ public final class TallyNode implements AutoCloseable {
     RpcMetricsInterceptor rpcMetrics = new RpcMetricsInterceptor(registry);
     QuorumContext quorum = new QuorumContext(config.name(), config.dc(), config.quorumTimeout(), membership::established);
     List<BindableService> services = List.of(
-        new CounterServiceImpl(replica, writer, watches, quorum),
+        new CounterServiceImpl(replica, writer, watches, quorum, storeHealth),
         new ClusterServiceImpl(new ReplicatedClusterStatus(config, store.replicaId(), this::clientPort,
             membership::members, replica::peerStatus)),
         health.getHealthService(),
@@ -276,18 +301,41 @@ public final class TallyNode implements AutoCloseable {
     membership.start(clientPort());
     if (config.metricsPort() != 0) {
       try {
-        metricsServer = MetricsHttpServer.start(config.host(), config.metricsPort(), registry, () -> serving);
+        metricsServer = MetricsHttpServer.start(config.host(), config.metricsPort(), registry, this::notServingReason);
       } catch (IOException e) {
         throw new NodeStartException("cannot serve metrics on " + config.host() + ":" + config.metricsPort()
             + ": " + e.getMessage() + " (set metrics-port, or 0 to disable it)", e);
       }
     }
-    SERVICES.forEach(s -> health.setStatus(s, ServingStatus.SERVING));
     serving = true;
+    publishHealth();
     log.info("tally node '{}' (dc {}, replica {}) serving gRPC on {}:{}, peers on {}:{} (membership :{}), advertised as {}{}",
         config.name(), config.dc(), ReplicaIds.format(store.replicaId()), config.host(), clientPort(), config.host(),
         config.peerPort(), config.membershipPort(), config.advertiseHost(),
         metricsServer == null ? ", metrics off" : ", metrics on http://" + config.host() + ":" + metricsServer.port() + "/metrics");
+  }
+
+  /**
+   * Sets gRPC health from the node's state and the store's: SERVING only while the node is up and
+   * its store takes writes. Called at start and on every store health change (its thread); the
+   * lock makes the last caller's view of both the one that stands.
+   */
+  private void publishHealth() {
+    synchronized (healthLock) {
+      if (health == null) {
+        return;
+      }
+      ServingStatus status = serving && storeHealth.healthy() ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+      SERVICES.forEach(s -> health.setStatus(s, status));
+    }
+  }
+
+  /** Why /health answers 503, or empty when the node serves. */
+  private java.util.Optional<String> notServingReason() {
+    if (!serving) {
+      return java.util.Optional.of(closing.get() ? "the node is shutting down" : "the node is starting");
+    }
+    return storeHealth.problem().map(StoreHealth.Problem::describe);
   }
 
   /** Builds the digest tree from the store (one scan) and starts the engine's timers. */
@@ -442,6 +490,9 @@ public final class TallyNode implements AutoCloseable {
         }
         if (registry != null) {
           registry.close();
+        }
+        if (storeHealth != null) {
+          storeHealth.close();
         }
         if (store != null) {
           store.close();

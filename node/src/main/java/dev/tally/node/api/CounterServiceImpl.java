@@ -17,6 +17,7 @@ import dev.tally.gossip.quorum.QuorumException;
 import dev.tally.gossip.store.KeyState;
 import dev.tally.gossip.store.StoreException;
 import dev.tally.node.config.Durations;
+import dev.tally.node.storage.StoreHealth;
 import dev.tally.gossip.write.DedupeRecord.AppliedValue;
 import dev.tally.gossip.write.GroupCommitWriter;
 import dev.tally.gossip.write.WriteException;
@@ -51,6 +52,11 @@ import org.slf4j.LoggerFactory;
  * status says so. A retry whose request id is already recorded waits for the majority again, so
  * it can succeed once the DC is reachable, and still counts once. Quorum futures complete on the
  * replica thread, which only sends the answer.
+ *
+ * <p>Store failures: while {@link StoreHealth} says the store refuses writes (a full or failing
+ * disk), writes are refused before they are queued, with RESOURCE_EXHAUSTED for a full disk and
+ * UNAVAILABLE otherwise, naming the cause; reads go on. Writes already queued when the store
+ * failed get the same codes from the group commit.
  */
 public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(CounterServiceImpl.class);
@@ -59,12 +65,15 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
   private final GroupCommitWriter writer;
   private final WatchHub watches;
   private final QuorumContext quorum;
+  private final StoreHealth storeHealth;
 
-  public CounterServiceImpl(Replica replica, GroupCommitWriter writer, WatchHub watches, QuorumContext quorum) {
+  public CounterServiceImpl(Replica replica, GroupCommitWriter writer, WatchHub watches, QuorumContext quorum,
+      StoreHealth storeHealth) {
     this.replica = replica;
     this.writer = writer;
     this.watches = watches;
     this.quorum = quorum;
+    this.storeHealth = storeHealth;
   }
 
   @Override
@@ -221,6 +230,11 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
    */
   private <T> void submit(WriteRequest write, List<String> keys, boolean quorumWrite, Function<Integer, String> where,
       StreamObserver<T> responses, Function<WriteOutcome, T> answer) {
+    java.util.Optional<StoreHealth.Problem> storeProblem = storeHealth.problem();
+    if (storeProblem.isPresent()) {
+      responses.onError(refusedByStore(storeProblem.get()));
+      return;
+    }
     if (quorumWrite && !quorum.membershipEstablished().getAsBoolean()) {
       responses.onError(notEstablished("write", "nothing was applied; retry"));
       return;
@@ -332,8 +346,25 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
     }
   }
 
+  /** The kind of the store failure behind a write failure, OTHER when there is none. */
+  private static StoreException.Kind storeKind(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof StoreException s) {
+        return s.kind();
+      }
+    }
+    return StoreException.Kind.OTHER;
+  }
+
   private static Throwable unwrap(Throwable error) {
     return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+  }
+
+  /** A write refused up front because the store refuses writes: nothing was applied. */
+  private StatusRuntimeException refusedByStore(StoreHealth.Problem p) {
+    Status code = p.kind() == StoreException.Kind.NO_SPACE ? Status.RESOURCE_EXHAUSTED : Status.UNAVAILABLE;
+    return code.withDescription("node " + quorum.nodeName() + " cannot store writes: " + p.describe()
+        + "; nothing was applied: retry on another node, or here once its health is SERVING again").asRuntimeException();
   }
 
   /** The status for a failed write; {@code where} names the overflowing change for OUT_OF_RANGE. */
@@ -352,6 +383,9 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
       case REQUEST_ID_REUSED:
         return Status.INVALID_ARGUMENT.withDescription(w.getMessage()).asRuntimeException();
       case STORAGE_FAILED:
+        // A full disk is the client's RESOURCE_EXHAUSTED (back off); any other store failure UNAVAILABLE.
+        return (storeKind(w) == StoreException.Kind.NO_SPACE ? Status.RESOURCE_EXHAUSTED : Status.UNAVAILABLE)
+            .withDescription(w.getMessage()).asRuntimeException();
       case SHUTTING_DOWN:
       default:
         return Status.UNAVAILABLE.withDescription(w.getMessage()).asRuntimeException();

@@ -10,6 +10,7 @@ import dev.tally.node.api.ClusterServiceImpl;
 import dev.tally.node.api.CounterServiceImpl;
 import dev.tally.node.api.Limits;
 import dev.tally.node.api.QuorumContext;
+import dev.tally.node.api.ReadExecutor;
 import dev.tally.node.api.WatchHub;
 import dev.tally.node.cluster.ReplicatedClusterStatus;
 import dev.tally.node.config.NodeConfig;
@@ -103,47 +104,55 @@ public final class TallyNode implements AutoCloseable {
    * @param replicaTuning adjusts the engine's settings beyond the config keys (tests shrink buffer
    *     limits or the digest tree with it)
    * @param storeWriteHook runs on the store's writer thread before each write (a test's disk fault)
+   * @param storeReadHook runs on the reading thread before each store read (a test sees who reads)
    */
   public record Options(Clock clock, Duration shutdownGrace, List<ClientInterceptor> peerInterceptors,
-      UnaryOperator<ReplicaConfig> replicaTuning, RocksStateStore.WriteHook storeWriteHook) {
+      UnaryOperator<ReplicaConfig> replicaTuning, RocksStateStore.WriteHook storeWriteHook,
+      RocksStateStore.ReadHook storeReadHook) {
     public Options {
       Objects.requireNonNull(clock, "clock");
       Objects.requireNonNull(shutdownGrace, "shutdownGrace");
       peerInterceptors = List.copyOf(peerInterceptors);
       Objects.requireNonNull(replicaTuning, "replicaTuning");
       Objects.requireNonNull(storeWriteHook, "storeWriteHook");
+      Objects.requireNonNull(storeReadHook, "storeReadHook");
     }
 
     /** The system clock, 10 s for in-flight calls at shutdown, no peer interceptors, engine defaults, no store hook. */
     public static Options defaults() {
       return new Options(Clock.SYSTEM, Duration.ofSeconds(10), List.of(), UnaryOperator.identity(),
-          RocksStateStore.WriteHook.NONE);
+          RocksStateStore.WriteHook.NONE, RocksStateStore.ReadHook.NONE);
     }
 
     /** A clock for the engine and the dedupe window (tests advance a manual one). */
     public Options withClock(Clock c) {
-      return new Options(c, shutdownGrace, peerInterceptors, replicaTuning, storeWriteHook);
+      return new Options(c, shutdownGrace, peerInterceptors, replicaTuning, storeWriteHook, storeReadHook);
     }
 
     public Options withShutdownGrace(Duration d) {
-      return new Options(clock, d, peerInterceptors, replicaTuning, storeWriteHook);
+      return new Options(clock, d, peerInterceptors, replicaTuning, storeWriteHook, storeReadHook);
     }
 
     /** Adds an interceptor to every outbound peer call (a test's fault hook). */
     public Options withPeerInterceptor(ClientInterceptor interceptor) {
       List<ClientInterceptor> all = new ArrayList<>(peerInterceptors);
       all.add(Objects.requireNonNull(interceptor, "interceptor"));
-      return new Options(clock, shutdownGrace, all, replicaTuning, storeWriteHook);
+      return new Options(clock, shutdownGrace, all, replicaTuning, storeWriteHook, storeReadHook);
     }
 
     /** Adjusts the engine's settings after the config has filled them in. */
     public Options withReplicaTuning(UnaryOperator<ReplicaConfig> tuning) {
-      return new Options(clock, shutdownGrace, peerInterceptors, tuning, storeWriteHook);
+      return new Options(clock, shutdownGrace, peerInterceptors, tuning, storeWriteHook, storeReadHook);
     }
 
     /** Runs {@code hook} on the store's writer thread before each write: a test fails writes with it as a full disk would. */
     public Options withStoreWriteHook(RocksStateStore.WriteHook hook) {
-      return new Options(clock, shutdownGrace, peerInterceptors, replicaTuning, hook);
+      return new Options(clock, shutdownGrace, peerInterceptors, replicaTuning, hook, storeReadHook);
+    }
+
+    /** Runs {@code hook} on the reading thread before each store read: a test checks which threads read with it. */
+    public Options withStoreReadHook(RocksStateStore.ReadHook hook) {
+      return new Options(clock, shutdownGrace, peerInterceptors, replicaTuning, storeWriteHook, hook);
     }
   }
 
@@ -161,6 +170,7 @@ public final class TallyNode implements AutoCloseable {
   private Replica replica;
   private GroupCommitWriter writer;
   private WatchHub watches;
+  private ReadExecutor reads;
   private HealthStatusManager health;
   private Server server;
   private Server peerServer;
@@ -198,7 +208,7 @@ public final class TallyNode implements AutoCloseable {
   private void startAll(Options options) {
     Clock clock = options.clock();
     store = RocksStateStore.open(config.dataDir(), config.clusterId(), config.durability(), clock,
-        options.storeWriteHook());
+        options.storeWriteHook(), options.storeReadHook());
     storeHealth = new StoreHealth(store::probeWrite, clock, STORE_PROBE_MIN, STORE_PROBE_MAX);
     store.observeWrites(storeHealth);
     storeHealth.addListener(problem -> publishHealth());
@@ -263,9 +273,10 @@ public final class TallyNode implements AutoCloseable {
     health = new HealthStatusManager();
     SERVICES.forEach(s -> health.setStatus(s, ServingStatus.NOT_SERVING));
     RpcMetricsInterceptor rpcMetrics = new RpcMetricsInterceptor(registry);
+    reads = new ReadExecutor(config.name());
     QuorumContext quorum = new QuorumContext(config.name(), config.dc(), config.quorumTimeout(), membership::established);
     List<BindableService> services = List.of(
-        new CounterServiceImpl(replica, writer, watches, quorum, storeHealth),
+        new CounterServiceImpl(replica, writer, watches, quorum, storeHealth, reads),
         new ClusterServiceImpl(new ReplicatedClusterStatus(config, store.replicaId(), this::clientPort,
             membership::members, replica::peerStatus)),
         health.getHealthService(),
@@ -273,8 +284,9 @@ public final class TallyNode implements AutoCloseable {
     serviceDefinitions = services.stream().map(s -> ServerInterceptors.intercept(s, rpcMetrics)).toList();
 
     NettyServerBuilder netty = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
-        // Handlers never block: writes are queued for the replica thread, reads are RocksDB point
-        // reads. Running them on the event loop saves two thread hand-offs per call.
+        // Handlers never block and never read the store here: writes are queued for the replica
+        // thread, reads for the ReadExecutor. Running them on the event loop saves writes two
+        // thread hand-offs per call.
         .directExecutor()
         .maxInboundMessageSize(Limits.MAX_INBOUND_MESSAGE_BYTES);
     serviceDefinitions.forEach(netty::addService);
@@ -442,6 +454,9 @@ public final class TallyNode implements AutoCloseable {
           watches.closeAll();
         }
         awaitServer(server);
+        if (reads != null) {
+          reads.close();
+        }
       });
       step("writer", () -> {
         if (writer != null) {

@@ -143,14 +143,16 @@ public final class RocksStateStore implements WriteStore, AutoCloseable {
   private final Instant createdAt;
   private final AtomicInteger callsInside = new AtomicInteger();
   private final WriteHook hook;
+  private final ReadHook readHook;
   private volatile WriteObserver observer = WriteObserver.NONE;
   private final StoreWriterThread writer = new StoreWriterThread("tally-store-writer", this::writeBatches);
   private volatile boolean closed;
 
   private RocksStateStore(Path dir, RocksDB db, List<AutoCloseable> resources, List<ColumnFamilyHandle> handles,
-      Durability durability, long replicaId, Instant createdAt, WriteHook hook) {
+      Durability durability, long replicaId, Instant createdAt, WriteHook hook, ReadHook readHook) {
     this.dir = dir;
     this.hook = hook;
+    this.readHook = readHook;
     this.db = db;
     this.resources = resources;
     this.handles = List.copyOf(handles);
@@ -183,6 +185,18 @@ public final class RocksStateStore implements WriteStore, AutoCloseable {
   }
 
   /**
+   * A test seam: runs on the reading thread before each read that may go to disk ({@link #get},
+   * {@link #scan}, {@link #findDedupe}), so a test can see which threads read the store.
+   */
+  @FunctionalInterface
+  public interface ReadHook {
+    ReadHook NONE = what -> {};
+
+    /** @param what "get", "scan" or "dedupe" */
+    void beforeRead(String what);
+  }
+
+  /**
    * Told, on the writer thread and in write order, how each write went: counter batches (local
    * groups and merges), dedupe sweeps that deleted something, and probes. Must not block.
    */
@@ -212,6 +226,12 @@ public final class RocksStateStore implements WriteStore, AutoCloseable {
 
   /** As {@link #open(Path, String, Durability, Clock)}, with a {@link WriteHook} (tests inject faults with it). */
   public static RocksStateStore open(Path dir, String clusterId, Durability durability, Clock clock, WriteHook hook) {
+    return open(dir, clusterId, durability, clock, hook, ReadHook.NONE);
+  }
+
+  /** As {@link #open(Path, String, Durability, Clock)}, with test seams on writes and reads. */
+  public static RocksStateStore open(Path dir, String clusterId, Durability durability, Clock clock, WriteHook hook,
+      ReadHook readHook) {
     Path abs = dir.toAbsolutePath().normalize();
     prepareDirectory(abs);
     List<AutoCloseable> resources = new ArrayList<>();
@@ -275,7 +295,7 @@ public final class RocksStateStore implements WriteStore, AutoCloseable {
       }
       Identity identity = checkOrCreateIdentity(abs, db, handles, clusterId, clock);
       RocksStateStore store = new RocksStateStore(abs, db, resources, handles, durability, identity.replicaId,
-          identity.createdAt, hook);
+          identity.createdAt, hook, readHook);
       log.info("opened data dir {} (replica {}, created {}, durability {})", abs, ReplicaIds.format(identity.replicaId),
           identity.createdAt, durability.configName());
       return store;
@@ -339,6 +359,7 @@ public final class RocksStateStore implements WriteStore, AutoCloseable {
   public PnCounter get(String key) {
     enter();
     try {
+      readHook.beforeRead("get");
       byte[] value = db.get(counters, CounterKeys.encode(key));
       return value == null ? PnCounter.EMPTY : decodeState(key, value);
     } catch (RocksDBException e) {
@@ -510,6 +531,7 @@ public final class RocksStateStore implements WriteStore, AutoCloseable {
       return;
     }
     enter();
+    readHook.beforeRead("scan");
     try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(counters, options)) {
       for (it.seek(CounterKeys.seekTo(fromHash)); it.isValid(); it.next()) {
         byte[] k = it.key();
@@ -530,6 +552,7 @@ public final class RocksStateStore implements WriteStore, AutoCloseable {
   public Optional<DedupeRecord> findDedupe(String requestId) {
     enter();
     try {
+      readHook.beforeRead("dedupe");
       byte[] value = db.get(dedupe, bytes(requestId));
       if (value == null) {
         return Optional.empty();

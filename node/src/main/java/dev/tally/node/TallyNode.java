@@ -11,6 +11,7 @@ import dev.tally.node.api.CounterServiceImpl;
 import dev.tally.node.api.Limits;
 import dev.tally.node.api.QuorumContext;
 import dev.tally.node.api.ReadExecutor;
+import dev.tally.node.api.RequestParsing;
 import dev.tally.node.api.WatchHub;
 import dev.tally.node.cluster.ReplicatedClusterStatus;
 import dev.tally.node.config.NodeConfig;
@@ -289,7 +290,9 @@ public final class TallyNode implements AutoCloseable {
         // thread hand-offs per call.
         .directExecutor()
         .maxInboundMessageSize(Limits.MAX_INBOUND_MESSAGE_BYTES);
-    serviceDefinitions.forEach(netty::addService);
+    // Guarded outermost, so interceptors (metrics, an embedder's) see the real request types: a
+    // request that does not parse (invalid UTF-8 in a key) is INVALID_ARGUMENT, not UNKNOWN.
+    serviceDefinitions.forEach(d -> netty.addService(RequestParsing.guard(d)));
     try {
       server = netty.build().start();
     } catch (IOException e) {
@@ -302,8 +305,8 @@ public final class TallyNode implements AutoCloseable {
         .maxInboundMessageSize(Limits.MAX_INBOUND_MESSAGE_BYTES)
         .permitKeepAliveTime(GrpcPeerTransport.KEEPALIVE_TIME.toMillis() / 2, TimeUnit.MILLISECONDS)
         .permitKeepAliveWithoutCalls(true)
-        .addService(ServerInterceptors.intercept(new PeerServiceImpl(replica),
-            ClusterIdInterceptors.server(config.clusterId())));
+        .addService(RequestParsing.guard(ServerInterceptors.intercept(new PeerServiceImpl(replica),
+            ClusterIdInterceptors.server(config.clusterId()))));
     try {
       peerServer = peers.build().start();
     } catch (IOException e) {
@@ -380,8 +383,9 @@ public final class TallyNode implements AutoCloseable {
 
   /**
    * The node's gRPC services as served (with metrics), so an embedding program or a test can serve
-   * them on another transport too, e.g. in-process for its exact flow control. Whoever starts such
-   * a server stops it before {@link #close}.
+   * them on another transport too, e.g. in-process for its exact flow control. Serve them through
+   * {@link RequestParsing#guard} (outermost) to answer unparsable requests as the node does, with
+   * INVALID_ARGUMENT. Whoever starts such a server stops it before {@link #close}.
    */
   public List<ServerServiceDefinition> serviceDefinitions() {
     return serviceDefinitions;

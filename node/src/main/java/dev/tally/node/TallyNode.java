@@ -12,6 +12,8 @@ import dev.tally.node.api.ClusterServiceImpl;
 import dev.tally.node.api.CounterServiceImpl;
 import dev.tally.node.api.Limits;
 import dev.tally.node.api.QuorumContext;
+import dev.tally.node.api.ReadExecutor;
+import dev.tally.node.api.RequestParsing;
 import dev.tally.node.api.WatchHub;
 import dev.tally.node.cluster.ReplicatedClusterStatus;
 import dev.tally.node.config.NodeConfig;
@@ -26,6 +28,7 @@ import dev.tally.node.peer.GrpcPeerTransport;
 import dev.tally.node.peer.PeerServiceImpl;
 import dev.tally.node.storage.DataDirException;
 import dev.tally.node.storage.RocksStateStore;
+import dev.tally.node.storage.StoreHealth;
 import dev.tally.gossip.write.GroupCommitWriter;
 import dev.tally.node.write.ReplicaThread;
 import io.grpc.BindableService;
@@ -79,6 +82,10 @@ import org.slf4j.LoggerFactory;
  * included), queued writes are committed, membership leaves, the peer port closes, then the
  * replica, transport, replica thread and store.
  *
+ * <p>Health: gRPC health (every service) and the metrics port's {@code /health} are SERVING only
+ * while the node is up and its store takes writes; a full or failing disk turns them NOT_SERVING
+ * until {@link StoreHealth} sees a write succeed again, reads served throughout.
+ *
  * <p>Threads: {@link #start} and {@link #close} may be called from any thread; {@code close} is
  * idempotent and may race with itself (a shutdown hook and a test): the first caller stops the
  * node, later callers wait for it.
@@ -88,6 +95,9 @@ public final class TallyNode implements AutoCloseable {
   private static final List<String> SERVICES =
       List.of("", "tally.v1.CounterService", "tally.v1.ClusterService");
   private static final Duration REPLICA_START_TIMEOUT = Duration.ofMinutes(5);
+  /** The first store probe after a failed write, and the longest wait between probes. */
+  private static final Duration STORE_PROBE_MIN = Duration.ofSeconds(1);
+  private static final Duration STORE_PROBE_MAX = Duration.ofSeconds(30);
 
   /**
    * How the node is run, beyond its config.
@@ -99,11 +109,14 @@ public final class TallyNode implements AutoCloseable {
    *     peer a call goes to)
    * @param replicaTuning adjusts the engine's settings beyond the config keys (tests shrink buffer
    *     limits or the digest tree with it)
+   * @param storeWriteHook runs on the store's writer thread before each write (a test's disk fault)
+   * @param storeReadHook runs on the reading thread before each store read (a test sees who reads)
    * @param replicaClaimTimeout how long a start waits for a majority of its peers to confirm its
    *     replica id before it takes a new one (see {@link StartIdentity})
    */
   public record Options(Clock clock, Duration shutdownGrace, List<ClientInterceptor> peerInterceptors,
-      UnaryOperator<ReplicaConfig> replicaTuning, Duration replicaClaimTimeout) {
+      UnaryOperator<ReplicaConfig> replicaTuning, RocksStateStore.WriteHook storeWriteHook,
+      RocksStateStore.ReadHook storeReadHook, Duration replicaClaimTimeout) {
     /** Long enough for a whole cluster restarted at once to find each other. */
     public static final Duration DEFAULT_REPLICA_CLAIM_TIMEOUT = Duration.ofSeconds(10);
 
@@ -112,38 +125,52 @@ public final class TallyNode implements AutoCloseable {
       Objects.requireNonNull(shutdownGrace, "shutdownGrace");
       peerInterceptors = List.copyOf(peerInterceptors);
       Objects.requireNonNull(replicaTuning, "replicaTuning");
+      Objects.requireNonNull(storeWriteHook, "storeWriteHook");
+      Objects.requireNonNull(storeReadHook, "storeReadHook");
       Objects.requireNonNull(replicaClaimTimeout, "replicaClaimTimeout");
     }
 
-    /** The system clock, 10 s for in-flight calls at shutdown, no peer interceptors, engine defaults. */
+    /** The system clock, 10 s for in-flight calls at shutdown, no peer interceptors, engine defaults, no store hook. */
     public static Options defaults() {
       return new Options(Clock.SYSTEM, Duration.ofSeconds(10), List.of(), UnaryOperator.identity(),
-          DEFAULT_REPLICA_CLAIM_TIMEOUT);
-    }
-
-    public Options withReplicaClaimTimeout(Duration d) {
-      return new Options(clock, shutdownGrace, peerInterceptors, replicaTuning, d);
+          RocksStateStore.WriteHook.NONE, RocksStateStore.ReadHook.NONE, DEFAULT_REPLICA_CLAIM_TIMEOUT);
     }
 
     /** A clock for the engine and the dedupe window (tests advance a manual one). */
     public Options withClock(Clock c) {
-      return new Options(c, shutdownGrace, peerInterceptors, replicaTuning, replicaClaimTimeout);
+      return new Options(c, shutdownGrace, peerInterceptors, replicaTuning, storeWriteHook, storeReadHook,
+          replicaClaimTimeout);
     }
 
     public Options withShutdownGrace(Duration d) {
-      return new Options(clock, d, peerInterceptors, replicaTuning, replicaClaimTimeout);
+      return new Options(clock, d, peerInterceptors, replicaTuning, storeWriteHook, storeReadHook, replicaClaimTimeout);
     }
 
     /** Adds an interceptor to every outbound peer call (a test's fault hook). */
     public Options withPeerInterceptor(ClientInterceptor interceptor) {
       List<ClientInterceptor> all = new ArrayList<>(peerInterceptors);
       all.add(Objects.requireNonNull(interceptor, "interceptor"));
-      return new Options(clock, shutdownGrace, all, replicaTuning, replicaClaimTimeout);
+      return new Options(clock, shutdownGrace, all, replicaTuning, storeWriteHook, storeReadHook, replicaClaimTimeout);
     }
 
     /** Adjusts the engine's settings after the config has filled them in. */
     public Options withReplicaTuning(UnaryOperator<ReplicaConfig> tuning) {
-      return new Options(clock, shutdownGrace, peerInterceptors, tuning, replicaClaimTimeout);
+      return new Options(clock, shutdownGrace, peerInterceptors, tuning, storeWriteHook, storeReadHook,
+          replicaClaimTimeout);
+    }
+
+    /** Runs {@code hook} on the store's writer thread before each write: a test fails writes with it as a full disk would. */
+    public Options withStoreWriteHook(RocksStateStore.WriteHook hook) {
+      return new Options(clock, shutdownGrace, peerInterceptors, replicaTuning, hook, storeReadHook, replicaClaimTimeout);
+    }
+
+    /** Runs {@code hook} on the reading thread before each store read: a test checks which threads read with it. */
+    public Options withStoreReadHook(RocksStateStore.ReadHook hook) {
+      return new Options(clock, shutdownGrace, peerInterceptors, replicaTuning, storeWriteHook, hook, replicaClaimTimeout);
+    }
+
+    public Options withReplicaClaimTimeout(Duration d) {
+      return new Options(clock, shutdownGrace, peerInterceptors, replicaTuning, storeWriteHook, storeReadHook, d);
     }
   }
 
@@ -153,12 +180,15 @@ public final class TallyNode implements AutoCloseable {
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final Duration shutdownGrace;
   private RocksStateStore store;
+  private StoreHealth storeHealth;
+  private final Object healthLock = new Object();
   private ReplicaThread replicaThread;
   private AtomixMembership membership;
   private GrpcPeerTransport transport;
   private Replica replica;
   private GroupCommitWriter writer;
   private WatchHub watches;
+  private ReadExecutor reads;
   private HealthStatusManager health;
   private Server server;
   private Server peerServer;
@@ -201,7 +231,11 @@ public final class TallyNode implements AutoCloseable {
 
   private void startAll(Options options) {
     Clock clock = options.clock();
-    store = RocksStateStore.open(config.dataDir(), config.clusterId(), config.durability(), clock);
+    store = RocksStateStore.open(config.dataDir(), config.clusterId(), config.durability(), clock,
+        options.storeWriteHook(), options.storeReadHook());
+    storeHealth = new StoreHealth(store::probeWrite, clock, STORE_PROBE_MIN, STORE_PROBE_MAX);
+    store.observeWrites(storeHealth);
+    storeHealth.addListener(problem -> publishHealth());
 
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     registry.config().commonTags("node", config.name(), "dc", config.dc());
@@ -215,6 +249,9 @@ public final class TallyNode implements AutoCloseable {
     storeGauge("tally.rocksdb.live.data.size", "bytes", "RocksDB's estimate of live data bytes", store::liveDataSizeBytes);
     storeGauge("tally.rocksdb.estimated.keys", null, "RocksDB's estimate of counter keys", store::estimatedCounterKeys);
     storeGauge("tally.dedupe.records", null, "RocksDB's estimate of stored dedupe records", store::estimatedDedupeRecords);
+    Gauge.builder("tally.store.healthy", storeHealth, h -> h.healthy() ? 1 : 0).strongReference(true)
+        .description("1 while the store takes writes, 0 while it refuses them (full or failing disk; see the log and /health)")
+        .register(registry);
 
     replicaThread = new ReplicaThread("tally-replica-" + config.name());
     watches = new WatchHub(replicaThread, store::get, config.maxWatchStreams(), registry);
@@ -261,9 +298,10 @@ public final class TallyNode implements AutoCloseable {
     health = new HealthStatusManager();
     SERVICES.forEach(s -> health.setStatus(s, ServingStatus.NOT_SERVING));
     RpcMetricsInterceptor rpcMetrics = new RpcMetricsInterceptor(registry);
+    reads = new ReadExecutor(config.name());
     QuorumContext quorum = new QuorumContext(config.name(), config.dc(), config.quorumTimeout(), membership::established);
     List<BindableService> services = List.of(
-        new CounterServiceImpl(replica, writer, watches, quorum),
+        new CounterServiceImpl(replica, writer, watches, quorum, storeHealth, reads),
         new ClusterServiceImpl(new ReplicatedClusterStatus(config, replica::replicaId, () -> identity == null ? "" : identity.change(),
             this::clientPort,
             membership::members, replica::peerStatus)),
@@ -272,11 +310,14 @@ public final class TallyNode implements AutoCloseable {
     serviceDefinitions = services.stream().map(s -> ServerInterceptors.intercept(s, rpcMetrics)).toList();
 
     NettyServerBuilder netty = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
-        // Handlers never block: writes are queued for the replica thread, reads are RocksDB point
-        // reads. Running them on the event loop saves two thread hand-offs per call.
+        // Handlers never block and never read the store here: writes are queued for the replica
+        // thread, reads for the ReadExecutor. Running them on the event loop saves writes two
+        // thread hand-offs per call.
         .directExecutor()
         .maxInboundMessageSize(Limits.MAX_INBOUND_MESSAGE_BYTES);
-    serviceDefinitions.forEach(netty::addService);
+    // Guarded outermost, so interceptors (metrics, an embedder's) see the real request types: a
+    // request that does not parse (invalid UTF-8 in a key) is INVALID_ARGUMENT, not UNKNOWN.
+    serviceDefinitions.forEach(d -> netty.addService(RequestParsing.guard(d)));
     try {
       server = netty.build().start();
     } catch (IOException e) {
@@ -289,9 +330,9 @@ public final class TallyNode implements AutoCloseable {
         .maxInboundMessageSize(Limits.MAX_INBOUND_MESSAGE_BYTES)
         .permitKeepAliveTime(GrpcPeerTransport.KEEPALIVE_TIME.toMillis() / 2, TimeUnit.MILLISECONDS)
         .permitKeepAliveWithoutCalls(true)
-        .addService(ServerInterceptors.intercept(new PeerServiceImpl(replica,
+        .addService(RequestParsing.guard(ServerInterceptors.intercept(new PeerServiceImpl(replica,
             new ReplicaClaims(store, config.name(), store::replicaId), claimExecutor),
-            ClusterIdInterceptors.server(config.clusterId())));
+            ClusterIdInterceptors.server(config.clusterId()))));
     try {
       peerServer = peers.build().start();
     } catch (IOException e) {
@@ -302,14 +343,14 @@ public final class TallyNode implements AutoCloseable {
     settleReplicaId(clock, options.replicaClaimTimeout());
     if (config.metricsPort() != 0) {
       try {
-        metricsServer = MetricsHttpServer.start(config.host(), config.metricsPort(), registry, () -> serving);
+        metricsServer = MetricsHttpServer.start(config.host(), config.metricsPort(), registry, this::notServingReason);
       } catch (IOException e) {
         throw new NodeStartException("cannot serve metrics on " + config.host() + ":" + config.metricsPort()
             + ": " + e.getMessage() + " (set metrics-port, or 0 to disable it)", e);
       }
     }
-    SERVICES.forEach(s -> health.setStatus(s, ServingStatus.SERVING));
     serving = true;
+    publishHealth();
     log.info("tally node '{}' (dc {}, replica {}) serving gRPC on {}:{}, peers on {}:{} (membership :{}), advertised as {}{}",
         config.name(), config.dc(), ReplicaIds.format(store.replicaId()), config.host(), clientPort(), config.host(),
         config.peerPort(), config.membershipPort(), config.advertiseHost(),
@@ -337,6 +378,29 @@ public final class TallyNode implements AutoCloseable {
       membership.announceReplicaId(identity.replicaId());
     }
     writer.acceptWrites();
+  }
+
+  /**
+   * Sets gRPC health from the node's state and the store's: SERVING only while the node is up and
+   * its store takes writes. Called at start and on every store health change (its thread); the
+   * lock makes the last caller's view of both the one that stands.
+   */
+  private void publishHealth() {
+    synchronized (healthLock) {
+      if (health == null) {
+        return;
+      }
+      ServingStatus status = serving && storeHealth.healthy() ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+      SERVICES.forEach(s -> health.setStatus(s, status));
+    }
+  }
+
+  /** Why /health answers 503, or empty when the node serves. */
+  private java.util.Optional<String> notServingReason() {
+    if (!serving) {
+      return java.util.Optional.of(closing.get() ? "the node is shutting down" : "the node is starting");
+    }
+    return storeHealth.problem().map(StoreHealth.Problem::describe);
   }
 
   /** Builds the digest tree from the store (one scan) and starts the engine's timers. */
@@ -369,8 +433,9 @@ public final class TallyNode implements AutoCloseable {
 
   /**
    * The node's gRPC services as served (with metrics), so an embedding program or a test can serve
-   * them on another transport too, e.g. in-process for its exact flow control. Whoever starts such
-   * a server stops it before {@link #close}.
+   * them on another transport too, e.g. in-process for its exact flow control. Serve them through
+   * {@link RequestParsing#guard} (outermost) to answer unparsable requests as the node does, with
+   * INVALID_ARGUMENT. Whoever starts such a server stops it before {@link #close}.
    */
   public List<ServerServiceDefinition> serviceDefinitions() {
     return serviceDefinitions;
@@ -443,6 +508,9 @@ public final class TallyNode implements AutoCloseable {
           watches.closeAll();
         }
         awaitServer(server);
+        if (reads != null) {
+          reads.close();
+        }
       });
       step("writer", () -> {
         if (writer != null) {
@@ -493,6 +561,9 @@ public final class TallyNode implements AutoCloseable {
           registry.close();
         }
         claimExecutor.shutdownNow();
+        if (storeHealth != null) {
+          storeHealth.close();
+        }
         if (store != null) {
           store.close();
         }

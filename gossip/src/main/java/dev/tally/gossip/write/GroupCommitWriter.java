@@ -386,8 +386,18 @@ public final class GroupCommitWriter implements AutoCloseable {
   }
 
   private static WriteException storageFailed(Throwable e) {
+    // A write skipped because an earlier one failed names that failure: it is what the client and
+    // the operator need to know (a full disk, an I/O error).
+    String why = String.valueOf(e.getMessage());
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    if (root != e && root.getMessage() != null && !why.contains(root.getMessage())) {
+      why = why + ": " + root.getMessage();
+    }
     return new WriteException(Reason.STORAGE_FAILED,
-        "the write could not be stored (" + e.getMessage() + "); it was not acknowledged and is counted at most once: "
+        "the write could not be stored (" + why + "); it was not acknowledged and is counted at most once: "
             + "retry with the same request_id", -1, e);
   }
 

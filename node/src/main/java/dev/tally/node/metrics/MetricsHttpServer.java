@@ -9,12 +9,13 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.function.BooleanSupplier;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The node's HTTP endpoint for operators: {@code GET /metrics} (Prometheus text format) and
- * {@code GET /health} (200 {@code SERVING} or 503 {@code NOT_SERVING}, for load balancers that do not
- * speak gRPC health). Served by the JDK's HTTP server on one daemon thread, off the gRPC event
+ * {@code GET /health} (200 {@code SERVING}, or 503 {@code NOT_SERVING: } and why, for load
+ * balancers that do not speak gRPC health). Served by the JDK's HTTP server on one daemon thread, off the gRPC event
  * loops and the replica thread.
  */
 public final class MetricsHttpServer implements AutoCloseable {
@@ -28,9 +29,11 @@ public final class MetricsHttpServer implements AutoCloseable {
 
   /**
    * @param port 0 picks a free port
+   * @param notServing why the node is not serving now, empty while it is
    * @throws IOException if the address cannot be bound
    */
-  public static MetricsHttpServer start(String host, int port, PrometheusMeterRegistry registry, BooleanSupplier serving)
+  public static MetricsHttpServer start(String host, int port, PrometheusMeterRegistry registry,
+      Supplier<Optional<String>> notServing)
       throws IOException {
     HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 16);
     server.createContext("/", exchange -> {
@@ -42,8 +45,9 @@ public final class MetricsHttpServer implements AutoCloseable {
         } else if (path.equals("/metrics")) {
           respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
         } else if (path.equals("/health")) {
-          boolean ok = serving.getAsBoolean();
-          respond(exchange, ok ? 200 : 503, "text/plain; charset=utf-8", ok ? "SERVING\n" : "NOT_SERVING\n");
+          Optional<String> why = notServing.get();
+          respond(exchange, why.isEmpty() ? 200 : 503, "text/plain; charset=utf-8",
+              why.map(w -> "NOT_SERVING: " + w + "\n").orElse("SERVING\n"));
         } else {
           respond(exchange, 404, "text/plain; charset=utf-8", "not found; try /metrics or /health\n");
         }

@@ -47,6 +47,8 @@ import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.SstFileManager;
+import org.rocksdb.Env;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
@@ -59,7 +61,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code meta}: {@code format-version} ("1"), {@code cluster-id}, {@code replica-id} (16 hex
  *       digits) and {@code created-at} (ISO-8601), all UTF-8 text; and one {@code member/NAME} ->
  *       dc entry for every cluster member this node has ever seen (what a restart counts its DC's
- *       size from);
+ *       size from); and {@code health-probe} (the time of the last {@link #probeWrite}, overwritten
+ *       by each);
  *   <li>{@code counters}: {@link CounterKeys} -> {@link PnCounterCodec} bytes;
  *   <li>{@code dedupe}: request id (UTF-8) -> {@link DedupeRecordCodec} bytes;
  *   <li>{@code dedupe_expiry}: 8-byte big-endian expiry millis + request id -> empty, the sweep
@@ -80,6 +83,18 @@ import org.slf4j.LoggerFactory;
  * WAL before inserting into the memtable and publishing the sequence number; pipelined and
  * unordered writes, which would change that, stay off), so {@link #get} and {@link #scan} only
  * ever see durable states.
+ *
+ * <h2>Failures</h2>
+ *
+ * A failed write throws (or fails its future with) a {@link StoreException} whose
+ * {@link StoreException.Kind} says whether the disk is full or failed, and the
+ * {@link WriteObserver} hears of it; it also hears of every write that succeeds, so a
+ * {@link StoreHealth} can tell when writes work again. RocksDB itself stops writing after a failed
+ * WAL write or flush (its background error) and clears that by itself: from a full disk once its
+ * {@link SstFileManager} sees free space again (it polls every few seconds), from a retryable I/O
+ * error by its own resume attempts. RocksJava has no {@code DB::Resume()}, so a non-retryable
+ * error (RocksDB calls it fatal) stays until the node restarts; {@link #probeWrite} is how the
+ * node learns either way. Reads keep working throughout.
  *
  * <h2>Threads</h2>
  *
@@ -109,6 +124,7 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
   /** Present (holding the epoch) only between a clean close and the next open. */
   static final String META_CLEAN_SHUTDOWN = "clean-shutdown";
   static final String META_CLAIM_PREFIX = "claim/";
+  static final String META_HEALTH_PROBE = "health-probe";
 
   private static final Logger log = LoggerFactory.getLogger(RocksStateStore.class);
   private static final byte[] EMPTY = new byte[0];
@@ -137,13 +153,16 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
   private final Instant createdAt;
   private final AtomicInteger callsInside = new AtomicInteger();
   private final WriteHook hook;
+  private final ReadHook readHook;
+  private volatile WriteObserver observer = WriteObserver.NONE;
   private final StoreWriterThread writer = new StoreWriterThread("tally-store-writer", this::writeBatches);
   private volatile boolean closed;
 
   private RocksStateStore(Path dir, RocksDB db, List<AutoCloseable> resources, List<ColumnFamilyHandle> handles,
-      Durability durability, Identity identity, WriteHook hook) {
+      Durability durability, Identity identity, WriteHook hook, ReadHook readHook) {
     this.dir = dir;
     this.hook = hook;
+    this.readHook = readHook;
     this.db = db;
     this.resources = resources;
     this.handles = List.copyOf(handles);
@@ -165,15 +184,48 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
   }
 
   /**
-   * A test seam on the writer thread: runs before each counter batch is written to RocksDB. Throwing
-   * fails that write (nothing of it is written), as a full disk would; blocking holds the writer.
+   * A test seam on the writer thread: runs before each counter batch (and each {@link #probeWrite})
+   * is written to RocksDB. Throwing fails that write (nothing of it is written): a
+   * {@link RocksDBException} with RocksDB's status for a full disk ({@code IOError}/{@code NoSpace})
+   * or an I/O error is classified as RocksDB's own would be. Blocking holds the writer.
    */
   @FunctionalInterface
   public interface WriteHook {
     WriteHook NONE = counters -> {};
 
-    /** @param counters counter states in the batch about to be written */
-    void beforeWrite(int counters);
+    /** @param counters counter states in the batch about to be written (0 for a probe) */
+    void beforeWrite(int counters) throws RocksDBException;
+  }
+
+  /**
+   * A test seam: runs on the reading thread before each read that may go to disk ({@link #get},
+   * {@link #scan}, {@link #findDedupe}), so a test can see which threads read the store.
+   */
+  @FunctionalInterface
+  public interface ReadHook {
+    ReadHook NONE = what -> {};
+
+    /** @param what "get", "scan" or "dedupe" */
+    void beforeRead(String what);
+  }
+
+  /**
+   * Told, on the writer thread and in write order, how each write went: counter batches (local
+   * groups and merges), dedupe sweeps that deleted something, and probes. Must not block.
+   */
+  public interface WriteObserver {
+    WriteObserver NONE = new WriteObserver() {
+      @Override
+      public void succeeded() {}
+
+      @Override
+      public void failed(StoreException e) {}
+    };
+
+    void succeeded();
+
+    /** Nothing of the write was written; {@code e} says why. */
+    void failed(StoreException e);
   }
 
   /**
@@ -187,6 +239,12 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
 
   /** As {@link #open(Path, String, Durability, Clock)}, with a {@link WriteHook} (tests inject faults with it). */
   public static RocksStateStore open(Path dir, String clusterId, Durability durability, Clock clock, WriteHook hook) {
+    return open(dir, clusterId, durability, clock, hook, ReadHook.NONE);
+  }
+
+  /** As {@link #open(Path, String, Durability, Clock)}, with test seams on writes and reads. */
+  public static RocksStateStore open(Path dir, String clusterId, Durability durability, Clock clock, WriteHook hook,
+      ReadHook readHook) {
     Path abs = dir.toAbsolutePath().normalize();
     prepareDirectory(abs);
     List<AutoCloseable> resources = new ArrayList<>();
@@ -197,11 +255,12 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
       resources.add(cache);
       BloomFilter bloom = new BloomFilter(10, false);
       resources.add(bloom);
+      // No in-place memtable updates (inplace_update_support): they overwrite a value's bytes while
+      // iterators (scan: anti-entropy, digest rebuild) copy them without a lock, so a reader could
+      // decode half of one state and half of the next (RocksStateStoreTornReadTest shows it). Every
+      // write appends a new version; a hot key's old versions go at the next flush.
       ColumnFamilyOptions countersOptions = new ColumnFamilyOptions()
-          .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache).setFilterPolicy(bloom))
-          // Rewrites a counter in place in the memtable when the new value is no larger: a hot key
-          // does not pile up versions, and NOTES.md measured ~2x durable batch throughput.
-          .setInplaceUpdateSupport(true);
+          .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache).setFilterPolicy(bloom));
       resources.add(countersOptions);
       // Most dedupe lookups miss (a request id is new): the bloom filter answers those from memory.
       ColumnFamilyOptions dedupeOptions = new ColumnFamilyOptions()
@@ -210,11 +269,19 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
       ColumnFamilyOptions plainOptions = new ColumnFamilyOptions()
           .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache));
       resources.add(plainOptions);
+      // Named rather than left to RocksDB's defaults: it is what resumes writes after a full disk
+      // once space is freed (see Failures above).
+      SstFileManager sstFiles;
+      try {
+        sstFiles = new SstFileManager(Env.getDefault());
+      } catch (RocksDBException e) {
+        throw openFailure(abs, e);
+      }
+      resources.add(sstFiles);
       DBOptions dbOptions = new DBOptions()
+          .setSstFileManager(sstFiles)
           .setCreateIfMissing(true)
           .setCreateMissingColumnFamilies(true)
-          // In-place updates need single-threaded memtable writes; there is one writer anyway.
-          .setAllowConcurrentMemtableWrite(false)
           .setMaxBackgroundJobs(2)
           .setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
           .setMaxLogFileSize(8L << 20)
@@ -240,7 +307,7 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
         throw openFailure(abs, e);
       }
       Identity identity = checkOrCreateIdentity(abs, db, handles, clusterId, clock);
-      RocksStateStore store = new RocksStateStore(abs, db, resources, handles, durability, identity, hook);
+      RocksStateStore store = new RocksStateStore(abs, db, resources, handles, durability, identity, hook, readHook);
       log.info("opened data dir {} (replica {}, epoch {}, created {}, durability {}, last shutdown {})", abs,
           ReplicaIds.format(identity.replicaId), identity.epoch, identity.createdAt, durability.configName(),
           identity.fresh ? "none (new)" : identity.clean ? "clean" : "NOT clean");
@@ -345,10 +412,39 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
     return durability;
   }
 
+  /** Sets who hears how each write went (one observer; the node's {@link StoreHealth}). Any thread. */
+  public void observeWrites(WriteObserver o) {
+    this.observer = java.util.Objects.requireNonNull(o, "observer");
+  }
+
+  /**
+   * Writes {@code health-probe} (synced, whatever the durability) on the writer thread behind every
+   * write queued before it: the future completes once that write is durable, or fails with the
+   * {@link StoreException} that stopped it. The {@link WriteObserver} hears of it either way.
+   */
+  public CompletableFuture<Void> probeWrite() {
+    return writer.submitTask(() -> {
+      enter();
+      try {
+        hook.beforeWrite(0);
+        db.put(meta, metaOptions, bytes(META_HEALTH_PROBE), bytes(Instant.now().toString()));
+        observer.succeeded();
+        return null;
+      } catch (RocksDBException e) {
+        throw failed(classify("the probe write failed (the store still refuses writes): ", e));
+      } catch (StoreException e) {
+        throw failed(e);
+      } finally {
+        exit();
+      }
+    });
+  }
+
   @Override
   public PnCounter get(String key) {
     enter();
     try {
+      readHook.beforeRead("get");
       byte[] value = db.get(counters, CounterKeys.encode(key));
       return value == null ? PnCounter.EMPTY : decodeState(key, value);
     } catch (RocksDBException e) {
@@ -466,12 +562,45 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
       hook.beforeWrite(counterCount);
       long start = System.nanoTime();
       db.write(writeOptions, batch);
-      return System.nanoTime() - start;
+      long nanos = System.nanoTime() - start;
+      observer.succeeded();
+      return nanos;
     } catch (RocksDBException e) {
-      throw new StoreException("writing " + counterCount + " counters failed (nothing written): " + e.getMessage(), e);
+      throw failed(classify("writing " + counterCount + " counters failed (nothing written): ", e));
+    } catch (StoreException e) {
+      throw failed(e);
     } finally {
       exit();
     }
+  }
+
+  /** Writer thread: tells the observer, and returns the failure for the caller to throw. */
+  private StoreException failed(StoreException e) {
+    try {
+      observer.failed(e);
+    } catch (RuntimeException oops) {
+      log.warn("the store's write observer failed", oops);
+    }
+    return e;
+  }
+
+  /**
+   * A RocksDB failure as a {@link StoreException} of the right kind: RocksDB reports a full disk as
+   * {@code IOError} with sub-code {@code NoSpace} (also as a background error replayed to every
+   * later write, sometimes with only the message to go by).
+   */
+  static StoreException classify(String what, RocksDBException e) {
+    org.rocksdb.Status status = e.getStatus();
+    String msg = String.valueOf(e.getMessage());
+    StoreException.Kind kind;
+    if ((status != null && status.getSubCode() == org.rocksdb.Status.SubCode.NoSpace) || msg.contains("No space")) {
+      kind = StoreException.Kind.NO_SPACE;
+    } else if (status != null && status.getCode() == org.rocksdb.Status.Code.IOError) {
+      kind = StoreException.Kind.IO;
+    } else {
+      kind = StoreException.Kind.OTHER;
+    }
+    return new StoreException(kind, what + msg, e);
   }
 
   private static StoreException asStoreException(Throwable t) {
@@ -487,6 +616,7 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
       return;
     }
     enter();
+    readHook.beforeRead("scan");
     try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(counters, options)) {
       for (it.seek(CounterKeys.seekTo(fromHash)); it.isValid(); it.next()) {
         byte[] k = it.key();
@@ -507,6 +637,7 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
   public Optional<DedupeRecord> findDedupe(String requestId) {
     enter();
     try {
+      readHook.beforeRead("dedupe");
       byte[] value = db.get(dedupe, bytes(requestId));
       if (value == null) {
         return Optional.empty();
@@ -560,10 +691,11 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
       checkIterator(it);
       if (removed > 0) {
         db.write(sweepOptions, batch);
+        observer.succeeded();
       }
       return removed;
     } catch (RocksDBException e) {
-      throw new StoreException("sweeping expired dedupe records failed: " + e.getMessage(), e);
+      throw failed(classify("sweeping expired dedupe records failed: ", e));
     } finally {
       exit();
     }

@@ -2,6 +2,7 @@ package dev.tally.node.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.gossip.store.StoreException;
 import dev.tally.gossip.write.WriteException;
 import dev.tally.gossip.write.WriteException.Reason;
 import io.grpc.Status;
@@ -38,6 +39,29 @@ class WriteErrorStatusTest {
         new WriteException(Reason.OVERFLOW, "counter value too big", 17, null), i -> "items[" + i + "]");
 
     assertThat(s.getStatus().getDescription()).isEqualTo("items[17]: counter value too big; nothing was applied");
+  }
+
+  @Test
+  void toStatus_storageFailedOnAFullDisk_isResourceExhaustedAndNamesTheCause() {
+    StoreException noSpace = new StoreException(StoreException.Kind.NO_SPACE,
+        "writing 3 counters failed (nothing written): IO error: No space left on device", null);
+    // A write skipped behind the failed one carries it as its cause.
+    StoreException skipped = new StoreException("not written: an earlier write it builds on failed", noSpace);
+    StatusRuntimeException s = CounterServiceImpl.toStatus(
+        new WriteException(Reason.STORAGE_FAILED, "the write could not be stored (No space left on device)", -1, skipped),
+        i -> "");
+
+    assertThat(s.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(s.getStatus().getDescription()).contains("No space left on device");
+  }
+
+  @Test
+  void toStatus_storageFailedOnAnIoError_isUnavailable() {
+    StoreException io = new StoreException(StoreException.Kind.IO, "IO error: Input/output error", null);
+    StatusRuntimeException s = CounterServiceImpl.toStatus(
+        new WriteException(Reason.STORAGE_FAILED, "the write could not be stored (Input/output error)", -1, io), i -> "");
+
+    assertThat(s.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
   }
 
   @Test

@@ -78,11 +78,12 @@ class MetricsEndpointTest {
   @Test
   void health_notServing_is503() throws Exception {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    try (MetricsHttpServer server = MetricsHttpServer.start("127.0.0.1", 0, registry, () -> false)) {
+    try (MetricsHttpServer server = MetricsHttpServer.start("127.0.0.1", 0, registry,
+        () -> java.util.Optional.of("the data disk is full"))) {
       HttpResponse<String> health = get(server.port(), "/health");
 
       assertThat(health.statusCode()).isEqualTo(503);
-      assertThat(health.body()).isEqualTo("NOT_SERVING\n");
+      assertThat(health.body()).isEqualTo("NOT_SERVING: the data disk is full\n");
     }
   }
 

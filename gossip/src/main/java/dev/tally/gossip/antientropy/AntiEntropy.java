@@ -8,6 +8,7 @@ import dev.tally.gossip.membership.Member;
 import dev.tally.gossip.merge.PeerInput;
 import dev.tally.gossip.merge.StateMerger;
 import dev.tally.gossip.status.AntiEntropyRound;
+import dev.tally.gossip.status.InternalErrors;
 import dev.tally.gossip.status.ReplicationObserver;
 import dev.tally.gossip.store.KeyState;
 import dev.tally.gossip.store.StateStore;
@@ -70,6 +71,7 @@ public final class AntiEntropy {
   private final RepairTracker repair;
   private final RandomGenerator random;
   private final ReplicationObserver observer;
+  private final InternalErrors errors;
 
   private final Set<String> priority = new LinkedHashSet<>();
   private final Map<String, Integer> priorityFailures = new HashMap<>();
@@ -79,7 +81,7 @@ public final class AntiEntropy {
 
   public AntiEntropy(NodeRef self, DigestTree tree, Clock clock, Scheduler scheduler, StateStore store,
       PeerTransport transport, ClusterView view, StateMerger merger, RepairTracker repair,
-      RandomGenerator random, ReplicationObserver observer) {
+      RandomGenerator random, ReplicationObserver observer, InternalErrors errors) {
     this.self = self;
     this.tree = tree;
     this.clock = clock;
@@ -91,6 +93,7 @@ public final class AntiEntropy {
     this.repair = repair;
     this.random = random;
     this.observer = observer;
+    this.errors = errors;
   }
 
   /** Puts a peer that just appeared, came back, or may lack this node's changes at the front. */
@@ -141,8 +144,9 @@ public final class AntiEntropy {
     NodeRef ref = NodeRef.newBuilder().setName(member.name()).setDc(member.dc()).build();
     long epoch = repair.repairEpoch(peer);
     lastAttempt.put(peer, clock.nanoTime());
-    Exchange exchange = new Exchange(self, ref, tree, store, merger, transport, scheduler, clock);
+    Exchange exchange = new Exchange(self, ref, tree, store, merger, transport, scheduler, clock, errors);
     current = exchange;
+    // A failing step fails the future (never throws here), so current is always cleared again.
     exchange.start().whenComplete((round, error) -> finished(exchange, epoch, round, error));
   }
 

@@ -13,6 +13,7 @@ import dev.tally.gossip.membership.Membership;
 import dev.tally.gossip.merge.PeerInput;
 import dev.tally.gossip.quorum.QuorumCoordinator;
 import dev.tally.gossip.quorum.QuorumException;
+import dev.tally.gossip.status.InternalErrors;
 import dev.tally.gossip.status.PeerStatus;
 import dev.tally.gossip.status.ReplicationObserver;
 import dev.tally.gossip.store.KeyState;
@@ -106,6 +107,8 @@ public final class Replica {
   private final RandomGenerator random;
   private final ReplicaListener listener;
   private final ReplicationObserver observer;
+  /** Counts and logs what the timer tasks throw, so each runs again next round (issue 11, defect 4). */
+  private final InternalErrors errors;
   private final NodeRef self;
 
   private final ClusterView view;
@@ -189,13 +192,14 @@ public final class Replica {
     this.random = Objects.requireNonNull(random, "random");
     this.listener = Objects.requireNonNull(listener, "listener");
     this.observer = Objects.requireNonNull(observer, "observer");
+    this.errors = new InternalErrors(clock, observer);
     this.self = NodeRef.newBuilder().setName(config.nodeName()).setDc(config.dc()).build();
     this.view = new ClusterView(config.nodeName(), config.dc());
     this.tree = new DigestTree(config.digestTreeDepth());
     this.deltas = new DeltaReplicator(config.maxDeltaKeys(), config.maxPendingKeysPerPeer(), self, clock,
-        scheduler, store, transport, view, observer);
+        scheduler, store, transport, view, observer, errors);
     this.antiEntropy = new AntiEntropy(self, tree, clock, scheduler, store, transport, view, this::mergeFromPeer,
-        deltas, random, observer);
+        deltas, random, observer, errors);
     this.quorum = new QuorumCoordinator(self, config.quorumTimeout(), scheduler, store, transport, view,
         this::mergeFromPeer);
   }
@@ -223,7 +227,8 @@ public final class Replica {
       done.completeExceptionally(new IllegalStateException("start() was already called"));
       return done;
     }
-    membership.addListener(member -> scheduler.execute(() -> onMember(member)));
+    membership.addListener(member -> scheduler.execute(
+        () -> errors.run(InternalErrors.TASK_MEMBERSHIP, () -> onMember(member))));
     Runnable startTask = () -> {
       if (closed) {
         done.completeExceptionally(new IllegalStateException("the replica was closed before it started"));
@@ -753,8 +758,9 @@ public final class Replica {
     if (closed) {
       return;
     }
-    deltas.tick();
-    publishStatus();
+    // Guarded one by one: a round that throws must neither stop the timer nor skip the other task.
+    errors.run(InternalErrors.TASK_DELTA_PUSH, deltas::tick);
+    errors.run(InternalErrors.TASK_STATUS, this::publishStatus);
     gossipTimer = scheduler.schedule(config.gossipInterval(), this::gossipTick);
   }
 
@@ -762,7 +768,7 @@ public final class Replica {
     if (closed) {
       return;
     }
-    antiEntropy.tick();
+    errors.run(InternalErrors.TASK_ANTI_ENTROPY, antiEntropy::tick);
     antiEntropyTimer = scheduler.schedule(jitter(config.antiEntropyInterval()), this::antiEntropyTick);
   }
 

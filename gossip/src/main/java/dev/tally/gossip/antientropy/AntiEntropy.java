@@ -42,6 +42,11 @@ import java.util.random.RandomGenerator;
  * a remote DC. A prioritised peer leaves the list when an exchange with it completes, or after
  * {@link #MAX_PRIORITY_FAILURES} failed tries in a row (random rounds still reach it).
  *
+ * <p>Catching up: until an exchange this node started with a peer of its own DC has completed
+ * since the replica started, the node may lack QUORUM writes its DC acknowledged (it was down, or
+ * its disk was wiped), so {@link #caughtUp} is false and QUORUM reads do not count it. While it is
+ * false, urgent rounds go to a DC peer first.
+ *
  * <p>Concurrency: confined to the replica thread.
  */
 public final class AntiEntropy {
@@ -78,6 +83,8 @@ public final class AntiEntropy {
   private final Map<String, Long> lastAttempt = new HashMap<>();
   private Exchange current;
   private boolean closed;
+  /** An exchange this node started with a DC peer completed since the replica started. */
+  private boolean caughtUpWithDc;
 
   public AntiEntropy(NodeRef self, DigestTree tree, Clock clock, Scheduler scheduler, StateStore store,
       PeerTransport transport, ClusterView view, StateMerger merger, RepairTracker repair,
@@ -105,6 +112,16 @@ public final class AntiEntropy {
   /** Peers waiting for a priority exchange (a copy, for tests and diagnostics). */
   public List<String> prioritised() {
     return new ArrayList<>(priority);
+  }
+
+  /**
+   * True once an exchange this node started with a peer of its DC has completed since the replica
+   * started (it then holds everything that peer held), or while its DC has no other member (there
+   * is nobody to catch up with). QUORUM reads count this node, and peers' QUORUM reads may count
+   * its answer, only then.
+   */
+  public boolean caughtUp() {
+    return caughtUpWithDc || view.dcPeers().isEmpty();
   }
 
   /** True while an exchange started by this node is running. */
@@ -169,6 +186,9 @@ public final class AntiEntropy {
       priority.remove(peer);
       priorityFailures.remove(peer);
       repair.repaired(peer, epoch);
+      if (exchange.peerDc().equals(self.getDc())) {
+        caughtUpWithDc = true;
+      }
       observer.antiEntropyCompleted(round);
     } else {
       if (priority.contains(peer) && priorityFailures.merge(peer, 1, Integer::sum) >= MAX_PRIORITY_FAILURES) {
@@ -177,6 +197,20 @@ public final class AntiEntropy {
       }
       observer.antiEntropyFailed(peer, error);
     }
+    if (error == null && !closed && !caughtUp() && urgentDcPeerWaits()) {
+      // Completed, but with a remote DC: QUORUM reads wait for a DC exchange, so run it now. Only
+      // after a success, and only for prioritised peers (they leave the list), so this never spins.
+      start(true);
+    }
+  }
+
+  private boolean urgentDcPeerWaits() {
+    for (Member m : view.peers()) {
+      if (m.alive() && m.dc().equals(self.getDc()) && (priority.contains(m.name()) || repair.needsRepair(m.name()))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private String choosePeer(boolean urgentFirst) {
@@ -191,6 +225,13 @@ public final class AntiEntropy {
         urgent.add(m.name());
       }
       (m.dc().equals(self.getDc()) ? local : remote).add(m.name());
+    }
+    if (!caughtUp()) {
+      // Catching up needs a DC peer: try those first while any of them waits.
+      List<String> localUrgent = urgent.stream().filter(local::contains).toList();
+      if (!localUrgent.isEmpty()) {
+        urgent = localUrgent;
+      }
     }
     if (!urgent.isEmpty() && (urgentFirst || random.nextInt(4) != 0)) {
       String best = null;

@@ -102,6 +102,10 @@ final class Exchange {
     return peer.getName();
   }
 
+  String peerDc() {
+    return peer.getDc();
+  }
+
   /** Monotonic time of the start or of the latest reply. */
   long lastProgressNanos() {
     return lastProgressNanos;

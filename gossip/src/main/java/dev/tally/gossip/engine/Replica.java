@@ -201,7 +201,7 @@ public final class Replica {
     this.antiEntropy = new AntiEntropy(self, tree, clock, scheduler, store, transport, view, this::mergeFromPeer,
         deltas, random, observer, errors);
     this.quorum = new QuorumCoordinator(self, config.quorumTimeout(), scheduler, store, transport, view,
-        this::mergeFromPeer);
+        this::mergeFromPeer, antiEntropy::caughtUp);
   }
 
   public ReplicaConfig config() {
@@ -670,11 +670,21 @@ public final class Replica {
     return onReplicaThread(() -> antiEntropy.onSyncBuckets(request));
   }
 
-  /** Any thread: a peer's QUORUM read; this node's current states of the keys, in order. */
+  /**
+   * Any thread: a peer's QUORUM read; this node's current states of the keys, in order. Refused
+   * (IllegalStateException) while this node has not caught up since it started: its answer could
+   * miss a QUORUM write its DC acknowledged, and the peer must not count it (issue 11, defect 8).
+   */
   public CompletableFuture<ReadStatesResponse> onReadStates(ReadStatesRequest request) {
     return onReplicaThread(() -> {
       PeerInput.sender(request.hasFrom(), request.getFrom(), config.nodeName());
       checkKeys(request.getKeysList());
+      if (!antiEntropy.caughtUp()) {
+        antiEntropy.tickUrgent();
+        throw new IllegalStateException("node " + config.nodeName() + " is not counted toward QUORUM reads yet: it has"
+            + " not caught up with a peer of dc " + config.dc() + " since it started (no anti-entropy exchange of its"
+            + " own has completed yet)");
+      }
       ReadStatesResponse.Builder response = ReadStatesResponse.newBuilder();
       for (String key : request.getKeysList()) {
         response.addStates(StateMessages.toMessage(key, store.get(key)));
@@ -687,7 +697,8 @@ public final class Replica {
 
   /**
    * Any thread: reads the keys from a majority of this node's DC (its size counts every member ever
-   * seen in it, alive or not, plus this node), merges the answers into the local state durably
+   * seen in it, alive or not, plus this node; this node counts only once it has caught up with a DC
+   * peer since it started, see {@link QuorumCoordinator}), merges the answers into the local state durably
    * (read repair) and returns the merged states, one per key, in order. Fails with
    * {@link QuorumException} when no majority answers within quorumTimeout, and with
    * {@link IllegalArgumentException} on an empty or oversized key.
@@ -696,6 +707,10 @@ public final class Replica {
     List<String> copy = List.copyOf(keys);
     return onReplicaThreadAsync(result -> {
       checkKeys(copy);
+      if (!antiEntropy.caughtUp()) {
+        // Not counted toward this read (see QuorumCoordinator); catching up now counts it next time.
+        antiEntropy.tickUrgent();
+      }
       quorum.read(copy, result);
     });
   }

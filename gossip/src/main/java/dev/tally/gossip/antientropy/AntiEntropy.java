@@ -8,6 +8,7 @@ import dev.tally.gossip.membership.Member;
 import dev.tally.gossip.merge.PeerInput;
 import dev.tally.gossip.merge.StateMerger;
 import dev.tally.gossip.status.AntiEntropyRound;
+import dev.tally.gossip.status.InternalErrors;
 import dev.tally.gossip.status.ReplicationObserver;
 import dev.tally.gossip.store.KeyState;
 import dev.tally.gossip.store.StateStore;
@@ -41,6 +42,11 @@ import java.util.random.RandomGenerator;
  * a remote DC. A prioritised peer leaves the list when an exchange with it completes, or after
  * {@link #MAX_PRIORITY_FAILURES} failed tries in a row (random rounds still reach it).
  *
+ * <p>Catching up: until an exchange this node started with a peer of its own DC has completed
+ * since the replica started, the node may lack QUORUM writes its DC acknowledged (it was down, or
+ * its disk was wiped), so {@link #caughtUp} is false and QUORUM reads do not count it. While it is
+ * false, urgent rounds go to a DC peer first.
+ *
  * <p>Concurrency: confined to the replica thread.
  */
 public final class AntiEntropy {
@@ -70,16 +76,19 @@ public final class AntiEntropy {
   private final RepairTracker repair;
   private final RandomGenerator random;
   private final ReplicationObserver observer;
+  private final InternalErrors errors;
 
   private final Set<String> priority = new LinkedHashSet<>();
   private final Map<String, Integer> priorityFailures = new HashMap<>();
   private final Map<String, Long> lastAttempt = new HashMap<>();
   private Exchange current;
   private boolean closed;
+  /** An exchange this node started with a DC peer completed since the replica started. */
+  private boolean caughtUpWithDc;
 
   public AntiEntropy(NodeRef self, DigestTree tree, Clock clock, Scheduler scheduler, StateStore store,
       PeerTransport transport, ClusterView view, StateMerger merger, RepairTracker repair,
-      RandomGenerator random, ReplicationObserver observer) {
+      RandomGenerator random, ReplicationObserver observer, InternalErrors errors) {
     this.self = self;
     this.tree = tree;
     this.clock = clock;
@@ -91,6 +100,7 @@ public final class AntiEntropy {
     this.repair = repair;
     this.random = random;
     this.observer = observer;
+    this.errors = errors;
   }
 
   /** Puts a peer that just appeared, came back, or may lack this node's changes at the front. */
@@ -102,6 +112,16 @@ public final class AntiEntropy {
   /** Peers waiting for a priority exchange (a copy, for tests and diagnostics). */
   public List<String> prioritised() {
     return new ArrayList<>(priority);
+  }
+
+  /**
+   * True once an exchange this node started with a peer of its DC has completed since the replica
+   * started (it then holds everything that peer held), or while its DC has no other member (there
+   * is nobody to catch up with). QUORUM reads count this node, and peers' QUORUM reads may count
+   * its answer, only then.
+   */
+  public boolean caughtUp() {
+    return caughtUpWithDc || view.dcPeers().isEmpty();
   }
 
   /** True while an exchange started by this node is running. */
@@ -141,8 +161,9 @@ public final class AntiEntropy {
     NodeRef ref = NodeRef.newBuilder().setName(member.name()).setDc(member.dc()).build();
     long epoch = repair.repairEpoch(peer);
     lastAttempt.put(peer, clock.nanoTime());
-    Exchange exchange = new Exchange(self, ref, tree, store, merger, transport, scheduler, clock);
+    Exchange exchange = new Exchange(self, ref, tree, store, merger, transport, scheduler, clock, errors);
     current = exchange;
+    // A failing step fails the future (never throws here), so current is always cleared again.
     exchange.start().whenComplete((round, error) -> finished(exchange, epoch, round, error));
   }
 
@@ -165,6 +186,9 @@ public final class AntiEntropy {
       priority.remove(peer);
       priorityFailures.remove(peer);
       repair.repaired(peer, epoch);
+      if (exchange.peerDc().equals(self.getDc())) {
+        caughtUpWithDc = true;
+      }
       observer.antiEntropyCompleted(round);
     } else {
       if (priority.contains(peer) && priorityFailures.merge(peer, 1, Integer::sum) >= MAX_PRIORITY_FAILURES) {
@@ -173,6 +197,20 @@ public final class AntiEntropy {
       }
       observer.antiEntropyFailed(peer, error);
     }
+    if (error == null && !closed && !caughtUp() && urgentDcPeerWaits()) {
+      // Completed, but with a remote DC: QUORUM reads wait for a DC exchange, so run it now. Only
+      // after a success, and only for prioritised peers (they leave the list), so this never spins.
+      start(true);
+    }
+  }
+
+  private boolean urgentDcPeerWaits() {
+    for (Member m : view.peers()) {
+      if (m.alive() && m.dc().equals(self.getDc()) && (priority.contains(m.name()) || repair.needsRepair(m.name()))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private String choosePeer(boolean urgentFirst) {
@@ -187,6 +225,13 @@ public final class AntiEntropy {
         urgent.add(m.name());
       }
       (m.dc().equals(self.getDc()) ? local : remote).add(m.name());
+    }
+    if (!caughtUp()) {
+      // Catching up needs a DC peer: try those first while any of them waits.
+      List<String> localUrgent = urgent.stream().filter(local::contains).toList();
+      if (!localUrgent.isEmpty()) {
+        urgent = localUrgent;
+      }
     }
     if (!urgent.isEmpty() && (urgentFirst || random.nextInt(4) != 0)) {
       String best = null;

@@ -5,6 +5,7 @@ import dev.tally.gossip.merge.PeerInput;
 import dev.tally.gossip.merge.StateMerger;
 import dev.tally.gossip.crdt.StateMessages;
 import dev.tally.gossip.status.AntiEntropyRound;
+import dev.tally.gossip.status.InternalErrors;
 import dev.tally.gossip.store.KeyState;
 import dev.tally.gossip.store.StateStore;
 import dev.tally.gossip.time.Clock;
@@ -42,6 +43,11 @@ import java.util.concurrent.CompletableFuture;
  * call. States change while an exchange runs; that is harmless (both sides only ever merge), and a
  * difference created meanwhile is found by the next exchange or carried by a delta.
  *
+ * <p>Failures end the exchange (its future fails) and never leave it hanging: a call that fails or
+ * a reply that breaks the protocol fails it as the peer's fault; anything else that throws in a
+ * step (the store failing a scan or a merge) also counts as an internal error of
+ * {@link InternalErrors#TASK_ANTI_ENTROPY}. The next round starts afresh either way.
+ *
  * <p>Concurrency: confined to the replica thread; replies are handed back with
  * {@link Scheduler#execute}.
  */
@@ -61,6 +67,7 @@ final class Exchange {
   private final PeerTransport transport;
   private final Scheduler scheduler;
   private final Clock clock;
+  private final InternalErrors errors;
   private final CompletableFuture<AntiEntropyRound> result = new CompletableFuture<>();
 
   private int level;
@@ -79,7 +86,7 @@ final class Exchange {
   private int repairedThere;
 
   Exchange(NodeRef self, NodeRef peer, DigestTree tree, StateStore store, StateMerger merger,
-      PeerTransport transport, Scheduler scheduler, Clock clock) {
+      PeerTransport transport, Scheduler scheduler, Clock clock, InternalErrors errors) {
     this.self = self;
     this.peer = peer;
     this.tree = tree;
@@ -88,10 +95,15 @@ final class Exchange {
     this.transport = transport;
     this.scheduler = scheduler;
     this.clock = clock;
+    this.errors = errors;
   }
 
   String peer() {
     return peer.getName();
+  }
+
+  String peerDc() {
+    return peer.getDc();
   }
 
   /** Monotonic time of the start or of the latest reply. */
@@ -104,8 +116,20 @@ final class Exchange {
     startNanos = clock.nanoTime();
     lastProgressNanos = startNanos;
     level = 0;
-    sendDigest(List.of(0), true);
+    step(() -> sendDigest(List.of(0), true));
     return result;
+  }
+
+  /** Runs one step; whatever it throws beyond the protocol checks ends the exchange as internal. */
+  private void step(Runnable body) {
+    try {
+      body.run();
+    } catch (RuntimeException e) {
+      if (!result.isDone() && !abandoned) {
+        errors.report(InternalErrors.TASK_ANTI_ENTROPY, e);
+        result.completeExceptionally(e);
+      }
+    }
   }
 
   /** Stops the exchange: later replies are ignored and the future never completes. */
@@ -124,7 +148,7 @@ final class Exchange {
     digestCalls++;
     int askedLevel = level;
     transport.compareDigest(peer.getName(), request.build()).whenComplete((response, error) ->
-        scheduler.execute(() -> onDigest(askedLevel, indexes, response, error)));
+        scheduler.execute(() -> step(() -> onDigest(askedLevel, indexes, response, error))));
   }
 
   private void onDigest(int askedLevel, List<Integer> asked, DigestResponse response, Throwable error) {
@@ -208,7 +232,7 @@ final class Exchange {
     statesSent += states.size();
     syncCalls++;
     transport.syncBuckets(peer.getName(), request.build()).whenComplete((response, error) ->
-        scheduler.execute(() -> onSync(chunk, response, error)));
+        scheduler.execute(() -> step(() -> onSync(chunk, response, error))));
   }
 
   private void onSync(Set<Integer> chunk, BucketSyncResponse response, Throwable error) {
@@ -220,8 +244,9 @@ final class Exchange {
       result.completeExceptionally(error);
       return;
     }
+    List<KeyState> states;
     try {
-      List<KeyState> states = PeerInput.states(response.getStatesList(), "states");
+      states = PeerInput.states(response.getStatesList(), "states");
       for (KeyState ks : states) {
         int leaf = tree.leafOf(ks.key());
         if (!chunk.contains(leaf)) {
@@ -241,13 +266,13 @@ final class Exchange {
       }
       statesReceived += states.size();
       repairedThere += response.getChanged();
-      repairedHere += merger.merge(states, peer).size();
-      for (int leaf : response.getDeferredLeavesList()) {
-        leaves.addFirst(leaf);
-      }
-    } catch (RuntimeException e) {
+    } catch (IllegalArgumentException e) {
       result.completeExceptionally(e);
       return;
+    }
+    repairedHere += merger.merge(states, peer).size();
+    for (int leaf : response.getDeferredLeavesList()) {
+      leaves.addFirst(leaf);
     }
     syncNext();
   }

@@ -3,6 +3,7 @@ package dev.tally.gossip.delta;
 import dev.tally.gossip.crdt.PnCounter;
 import dev.tally.gossip.crdt.StateMessages;
 import dev.tally.gossip.membership.Member;
+import dev.tally.gossip.status.InternalErrors;
 import dev.tally.gossip.status.ReplicationObserver;
 import dev.tally.gossip.store.StateStore;
 import dev.tally.gossip.time.Clock;
@@ -34,6 +35,10 @@ import java.util.concurrent.TimeoutException;
  * anti-entropy ({@link RepairTracker}). Peers that membership does not judge alive are not sent
  * to; their keys wait (and age into needs-repair).
  *
+ * <p>A push that cannot be built (the store fails reading a key) puts its keys back and is counted
+ * as an internal error of {@link InternalErrors#TASK_DELTA_PUSH}; the next tick tries again, so a
+ * passing store failure never leaves a peer's stream stuck "in flight".
+ *
  * <p>Concurrency: confined to the replica thread. Transport replies may complete on any thread;
  * they are handed back to the replica thread with {@link Scheduler#execute} before any field is
  * touched.
@@ -58,6 +63,7 @@ public final class DeltaReplicator implements RepairTracker {
   private final PeerTransport transport;
   private final ClusterView view;
   private final ReplicationObserver observer;
+  private final InternalErrors errors;
   private final TreeMap<String, PeerBuffer> buffers = new TreeMap<>();
   private final Map<String, Flight> flights = new HashMap<>();
   private List<String> targets = List.of();
@@ -73,7 +79,8 @@ public final class DeltaReplicator implements RepairTracker {
       StateStore store,
       PeerTransport transport,
       ClusterView view,
-      ReplicationObserver observer) {
+      ReplicationObserver observer,
+      InternalErrors errors) {
     this.maxDeltaKeys = maxDeltaKeys;
     this.maxPendingKeysPerPeer = maxPendingKeysPerPeer;
     this.self = self;
@@ -83,6 +90,7 @@ public final class DeltaReplicator implements RepairTracker {
     this.transport = transport;
     this.view = view;
     this.observer = observer;
+    this.errors = errors;
   }
 
   /** Buffers changed keys for each of {@code peers}, pushing at once to any peer whose buffer is full. */
@@ -196,20 +204,40 @@ public final class DeltaReplicator implements RepairTracker {
       return;
     }
     List<String> keys = buffer.takeForPush(maxDeltaKeys);
-    DeltaBatch.Builder batch = DeltaBatch.newBuilder().setFrom(self);
-    for (String key : keys) {
-      PnCounter state = store.get(key);
-      if (!state.isEmpty()) {
-        batch.addStates(StateMessages.toMessage(key, state));
+    DeltaBatch message;
+    try {
+      DeltaBatch.Builder batch = DeltaBatch.newBuilder().setFrom(self);
+      for (String key : keys) {
+        PnCounter state = store.get(key);
+        if (!state.isEmpty()) {
+          batch.addStates(StateMessages.toMessage(key, state));
+        }
       }
+      message = batch.build();
+    } catch (RuntimeException e) {
+      // Nothing left: the keys go back to pending (not in flight), so the next tick pushes them.
+      int dropped = buffer.failed(maxPendingKeysPerPeer);
+      if (dropped > 0) {
+        observer.peerNeedsRepair(peer, dropped);
+      }
+      errors.report(InternalErrors.TASK_DELTA_PUSH, e);
+      return;
     }
-    DeltaBatch message = batch.build();
     int states = message.getStatesCount();
     long id = ++nextFlightId;
     flights.put(peer, new Flight(id, clock.nanoTime(), states));
     observer.deltaSent(peer, states, message.getSerializedSize());
-    transport.pushDelta(peer, message).whenComplete(
-        (ack, error) -> scheduler.execute(() -> onReply(peer, buffer, id, ack, error)));
+    java.util.concurrent.CompletableFuture<DeltaAck> reply;
+    try {
+      reply = transport.pushDelta(peer, message);
+    } catch (RuntimeException e) {
+      // The transport broke its promise to fail through the future: fail the push now, not in 60 s.
+      errors.report(InternalErrors.TASK_DELTA_PUSH, e);
+      onReply(peer, buffer, id, null, e);
+      return;
+    }
+    reply.whenComplete((ack, error) -> scheduler.execute(
+        () -> errors.run(InternalErrors.TASK_DELTA_PUSH, () -> onReply(peer, buffer, id, ack, error))));
   }
 
   private void onReply(String peer, PeerBuffer buffer, long id, DeltaAck ack, Throwable error) {

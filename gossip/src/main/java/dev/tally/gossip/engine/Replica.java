@@ -13,6 +13,7 @@ import dev.tally.gossip.membership.Membership;
 import dev.tally.gossip.merge.PeerInput;
 import dev.tally.gossip.quorum.QuorumCoordinator;
 import dev.tally.gossip.quorum.QuorumException;
+import dev.tally.gossip.status.InternalErrors;
 import dev.tally.gossip.status.PeerStatus;
 import dev.tally.gossip.status.ReplicationObserver;
 import dev.tally.gossip.store.KeyState;
@@ -106,6 +107,8 @@ public final class Replica {
   private final RandomGenerator random;
   private final ReplicaListener listener;
   private final ReplicationObserver observer;
+  /** Counts and logs what the timer tasks throw, so each runs again next round (issue 11, defect 4). */
+  private final InternalErrors errors;
   private final NodeRef self;
   /** Written on the replica thread only; volatile so status and metrics may read it anywhere. */
   private volatile long replicaId;
@@ -191,16 +194,17 @@ public final class Replica {
     this.random = Objects.requireNonNull(random, "random");
     this.listener = Objects.requireNonNull(listener, "listener");
     this.observer = Objects.requireNonNull(observer, "observer");
+    this.errors = new InternalErrors(clock, observer);
     this.self = NodeRef.newBuilder().setName(config.nodeName()).setDc(config.dc()).build();
     this.replicaId = config.replicaId();
     this.view = new ClusterView(config.nodeName(), config.dc());
     this.tree = new DigestTree(config.digestTreeDepth());
     this.deltas = new DeltaReplicator(config.maxDeltaKeys(), config.maxPendingKeysPerPeer(), self, clock,
-        scheduler, store, transport, view, observer);
+        scheduler, store, transport, view, observer, errors);
     this.antiEntropy = new AntiEntropy(self, tree, clock, scheduler, store, transport, view, this::mergeFromPeer,
-        deltas, random, observer);
+        deltas, random, observer, errors);
     this.quorum = new QuorumCoordinator(self, config.quorumTimeout(), scheduler, store, transport, view,
-        this::mergeFromPeer);
+        this::mergeFromPeer, antiEntropy::caughtUp);
   }
 
   public ReplicaConfig config() {
@@ -247,7 +251,8 @@ public final class Replica {
       done.completeExceptionally(new IllegalStateException("start() was already called"));
       return done;
     }
-    membership.addListener(member -> scheduler.execute(() -> onMember(member)));
+    membership.addListener(member -> scheduler.execute(
+        () -> errors.run(InternalErrors.TASK_MEMBERSHIP, () -> onMember(member))));
     Runnable startTask = () -> {
       if (closed) {
         done.completeExceptionally(new IllegalStateException("the replica was closed before it started"));
@@ -689,11 +694,21 @@ public final class Replica {
     return onReplicaThread(() -> antiEntropy.onSyncBuckets(request));
   }
 
-  /** Any thread: a peer's QUORUM read; this node's current states of the keys, in order. */
+  /**
+   * Any thread: a peer's QUORUM read; this node's current states of the keys, in order. Refused
+   * (IllegalStateException) while this node has not caught up since it started: its answer could
+   * miss a QUORUM write its DC acknowledged, and the peer must not count it (issue 11, defect 8).
+   */
   public CompletableFuture<ReadStatesResponse> onReadStates(ReadStatesRequest request) {
     return onReplicaThread(() -> {
       PeerInput.sender(request.hasFrom(), request.getFrom(), config.nodeName());
       checkKeys(request.getKeysList());
+      if (!antiEntropy.caughtUp()) {
+        antiEntropy.tickUrgent();
+        throw new IllegalStateException("node " + config.nodeName() + " is not counted toward QUORUM reads yet: it has"
+            + " not caught up with a peer of dc " + config.dc() + " since it started (no anti-entropy exchange of its"
+            + " own has completed yet)");
+      }
       ReadStatesResponse.Builder response = ReadStatesResponse.newBuilder();
       for (String key : request.getKeysList()) {
         response.addStates(StateMessages.toMessage(key, store.get(key)));
@@ -706,7 +721,8 @@ public final class Replica {
 
   /**
    * Any thread: reads the keys from a majority of this node's DC (its size counts every member ever
-   * seen in it, alive or not, plus this node), merges the answers into the local state durably
+   * seen in it, alive or not, plus this node; this node counts only once it has caught up with a DC
+   * peer since it started, see {@link QuorumCoordinator}), merges the answers into the local state durably
    * (read repair) and returns the merged states, one per key, in order. Fails with
    * {@link QuorumException} when no majority answers within quorumTimeout, and with
    * {@link IllegalArgumentException} on an empty or oversized key.
@@ -715,6 +731,10 @@ public final class Replica {
     List<String> copy = List.copyOf(keys);
     return onReplicaThreadAsync(result -> {
       checkKeys(copy);
+      if (!antiEntropy.caughtUp()) {
+        // Not counted toward this read (see QuorumCoordinator); catching up now counts it next time.
+        antiEntropy.tickUrgent();
+      }
       quorum.read(copy, result);
     });
   }
@@ -777,8 +797,9 @@ public final class Replica {
     if (closed) {
       return;
     }
-    deltas.tick();
-    publishStatus();
+    // Guarded one by one: a round that throws must neither stop the timer nor skip the other task.
+    errors.run(InternalErrors.TASK_DELTA_PUSH, deltas::tick);
+    errors.run(InternalErrors.TASK_STATUS, this::publishStatus);
     gossipTimer = scheduler.schedule(config.gossipInterval(), this::gossipTick);
   }
 
@@ -786,7 +807,7 @@ public final class Replica {
     if (closed) {
       return;
     }
-    antiEntropy.tick();
+    errors.run(InternalErrors.TASK_ANTI_ENTROPY, antiEntropy::tick);
     antiEntropyTimer = scheduler.schedule(jitter(config.antiEntropyInterval()), this::antiEntropyTick);
   }
 

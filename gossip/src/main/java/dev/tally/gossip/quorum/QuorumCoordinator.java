@@ -25,10 +25,14 @@ import java.util.concurrent.CompletableFuture;
 /**
  * QUORUM reads and writes inside this node's DC. A majority is {@code dcSize / 2 + 1}, where the
  * DC's size counts every member ever seen in it, alive or not, plus this node, so failures never
- * shrink a quorum. This node always counts as one of the majority: for a write it holds the states
- * durably already, for a read its own state is merged into the answer. A QUORUM write acknowledged
- * by a majority and a QUORUM read answered by a majority share at least one member, which is what
- * gives read-your-writes inside a DC.
+ * shrink a quorum. For a write this node always counts as one of the majority: it holds the states
+ * durably already. For a read it counts (its own state is merged into the answer) only once it has
+ * caught up ({@code caughtUp}: an anti-entropy exchange of its own with a DC peer completed since
+ * it started); before that it may be empty after a wipe or behind after a restart, and counting it
+ * could make a "majority" that misses an acknowledged QUORUM write, so the read needs a majority
+ * of answers from its peers. Peers that have not caught up refuse to answer for the same reason.
+ * A QUORUM write acknowledged by a majority and a QUORUM read answered by a majority share at
+ * least one member, which is what gives read-your-writes inside a DC.
  *
  * <p>Every live DC peer is asked at once and the operation completes as soon as a majority
  * answered, fails as soon as too many failed, and fails with {@link QuorumException.Reason#TIMED_OUT}
@@ -47,11 +51,12 @@ public final class QuorumCoordinator {
   private final PeerTransport transport;
   private final ClusterView view;
   private final StateMerger merger;
+  private final java.util.function.BooleanSupplier caughtUp;
   private final Set<Operation<?>> running = new LinkedHashSet<>();
   private boolean closed;
 
   public QuorumCoordinator(NodeRef self, Duration timeout, Scheduler scheduler, StateStore store,
-      PeerTransport transport, ClusterView view, StateMerger merger) {
+      PeerTransport transport, ClusterView view, StateMerger merger, java.util.function.BooleanSupplier caughtUp) {
     this.self = self;
     this.timeout = timeout;
     this.scheduler = scheduler;
@@ -59,6 +64,7 @@ public final class QuorumCoordinator {
     this.transport = transport;
     this.view = view;
     this.merger = merger;
+    this.caughtUp = caughtUp;
   }
 
   /**
@@ -119,13 +125,23 @@ public final class QuorumCoordinator {
     final int dcSize = view.dcSize();
     final int needed = dcSize / 2 + 1;
     final List<String> asked = new ArrayList<>();
-    int acks = 1;
+    /** 1 when this node counts itself, else 0. */
+    final int selfAck;
+    int acks;
     int failures;
+    /** What the first few failed peers said, for the message. */
+    final List<String> failed = new ArrayList<>();
     Scheduler.Cancellable timer;
 
-    Operation(String name, CompletableFuture<T> result) {
+    Operation(String name, CompletableFuture<T> result, boolean selfCounted) {
       this.name = name;
       this.result = result;
+      this.selfAck = selfCounted ? 1 : 0;
+      this.acks = selfAck;
+    }
+
+    QuorumException failure(QuorumException.Reason reason, String detail) {
+      return new QuorumException(reason, name, self.getDc(), acks, needed, dcSize, selfAck == 1, detail);
     }
 
     /** Returns true when peers must be asked; otherwise the result is already settled. */
@@ -137,9 +153,9 @@ public final class QuorumCoordinator {
       for (Member m : view.liveDcPeers()) {
         asked.add(m.name());
       }
-      if (asked.size() + 1 < needed) {
-        result.completeExceptionally(new QuorumException(QuorumException.Reason.TOO_FEW_ALIVE, name, self.getDc(),
-            1, needed, dcSize, "only " + (asked.size() + 1) + " members of the DC are alive" + afterFailure()));
+      if (asked.size() + selfAck < needed) {
+        result.completeExceptionally(failure(QuorumException.Reason.TOO_FEW_ALIVE,
+            "only " + (asked.size() + 1) + " members of the DC are alive" + afterFailure()));
         return false;
       }
       if (acks >= needed) {
@@ -149,8 +165,8 @@ public final class QuorumCoordinator {
       running.add(this);
       timer = scheduler.schedule(timeout, () -> {
         if (!result.isDone()) {
-          fail(new QuorumException(QuorumException.Reason.TIMED_OUT, name, self.getDc(), acks, needed, dcSize,
-              "the quorum timeout of " + timeout.toMillis() + " ms passed" + afterFailure()));
+          fail(failure(QuorumException.Reason.TIMED_OUT,
+              "the quorum timeout of " + timeout.toMillis() + " ms passed" + failedPeers() + afterFailure()));
         }
       });
       return true;
@@ -163,12 +179,21 @@ public final class QuorumCoordinator {
       }
     }
 
-    void onFailure() {
+    void onFailure(String peer, Throwable error) {
       failures++;
-      if (asked.size() - failures + 1 < needed) {
-        fail(new QuorumException(QuorumException.Reason.PEERS_FAILED, name, self.getDc(), acks, needed, dcSize,
-            failures + " of the " + asked.size() + " live peers asked failed to answer" + afterFailure()));
+      if (failed.size() < 3) {
+        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+            ? error.getCause() : error;
+        failed.add(peer + ": " + cause.getMessage());
       }
+      if (asked.size() - failures + selfAck < needed) {
+        fail(failure(QuorumException.Reason.PEERS_FAILED,
+            failures + " of the " + asked.size() + " live peers asked failed to answer" + failedPeers() + afterFailure()));
+      }
+    }
+
+    private String failedPeers() {
+      return failed.isEmpty() ? "" : " (" + String.join("; ", failed) + (failures > failed.size() ? "; ..." : "") + ")";
     }
 
     void succeed() {
@@ -208,7 +233,7 @@ public final class QuorumCoordinator {
     private NodeRef someResponder;
 
     ReadOperation(List<String> keys, CompletableFuture<List<KeyState>> result) {
-      super("QUORUM read", result);
+      super("QUORUM read", result, caughtUp.getAsBoolean());
       this.keys = keys;
     }
 
@@ -217,7 +242,7 @@ public final class QuorumCoordinator {
         return;
       }
       if (error != null) {
-        onFailure();
+        onFailure(peer, error);
         return;
       }
       List<KeyState> states;
@@ -233,7 +258,7 @@ public final class QuorumCoordinator {
           }
         }
       } catch (IllegalArgumentException e) {
-        onFailure();
+        onFailure(peer, e);
         return;
       }
       for (KeyState ks : states) {
@@ -268,7 +293,7 @@ public final class QuorumCoordinator {
     private final Set<String> answered = new HashSet<>();
 
     WriteOperation(CompletableFuture<Void> result) {
-      super("QUORUM write", result);
+      super("QUORUM write", result, true);
     }
 
     void onReply(String peer, Throwable error) {
@@ -276,7 +301,7 @@ public final class QuorumCoordinator {
         return;
       }
       if (error != null) {
-        onFailure();
+        onFailure(peer, error);
       } else {
         onAck();
       }

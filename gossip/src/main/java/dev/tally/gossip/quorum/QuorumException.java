@@ -22,21 +22,37 @@ public final class QuorumException extends RuntimeException {
   private final int acks;
   private final int needed;
   private final int dcSize;
+  private final boolean selfCounted;
 
   public QuorumException(Reason reason, String operation, String dc, int acks, int needed, int dcSize, String detail) {
+    this(reason, operation, dc, acks, needed, dcSize, true, detail);
+  }
+
+  /**
+   * @param selfCounted false for a QUORUM read on a node that has not caught up with a peer of its
+   *     DC since it started, which does not count itself
+   */
+  public QuorumException(Reason reason, String operation, String dc, int acks, int needed, int dcSize,
+      boolean selfCounted, String detail) {
     super(operation + " reached " + acks + " of the " + needed + " replicas needed (a majority of the "
-        + dcSize + " members of dc " + dc + ", counting this node): " + detail);
+        + dcSize + " members of dc " + dc + (selfCounted ? ", counting this node" : "; " + NOT_COUNTED) + "): "
+        + detail);
     this.reason = reason;
     this.acks = acks;
     this.needed = needed;
     this.dcSize = dcSize;
+    this.selfCounted = selfCounted;
   }
+
+  /** Why a node does not count itself toward a QUORUM read, as the messages say it. */
+  public static final String NOT_COUNTED = "this node is not counted: it has not caught up with a peer of its dc"
+      + " since it started (no anti-entropy exchange of its own has completed yet)";
 
   public Reason reason() {
     return reason;
   }
 
-  /** Replicas that held the states or answered, this node included. */
+  /** Replicas that held the states or answered, this node included when {@link #selfCounted}. */
   public int acks() {
     return acks;
   }
@@ -49,6 +65,11 @@ public final class QuorumException extends RuntimeException {
   /** Members of the DC ever seen, alive or not, this node included. */
   public int dcSize() {
     return dcSize;
+  }
+
+  /** Whether this node counted itself among the acks (always for writes; for reads once caught up). */
+  public boolean selfCounted() {
+    return selfCounted;
   }
 
   public boolean timedOut() {

@@ -48,6 +48,13 @@ public interface ReplicationObserver {
   /** This node answered a peer's SyncBuckets: {@code repairedHere} keys changed here, {@code statesReturned} went back. */
   default void antiEntropyServed(String peer, int statesReceived, int repairedHere, int statesReturned) {}
 
+  /**
+   * A scheduled task of the engine threw (a store failure in a delta push, an anti-entropy round,
+   * a timer); it was logged (rate-limited, see {@link InternalErrors}) and runs again next round.
+   * {@code task} is one of the {@code InternalErrors.TASK_*} names.
+   */
+  default void internalError(String task, Throwable cause) {}
+
   /** A member appeared ({@code previous} is null) or changed state. */
   default void membershipChanged(Member member, MemberState previous) {}
 

@@ -27,7 +27,7 @@ class ReplicaPeerInputTest {
   private TestNode started() {
     TestNode a2 = cluster.add("a2", "A");
     cluster.add("a1", "A");
-    cluster.start();
+    cluster.startCaughtUp(); // so a2 answers ReadStates
     return a2;
   }
 

@@ -109,12 +109,13 @@ class ReplicaThreadingTest {
     };
     InMemoryStateStore store = new InMemoryStateStore();
     TestMembership membership = new TestMembership(new Member("a2", "A", MemberState.ALIVE));
-    membership.set(new Member("a1", "A", MemberState.DEAD));
+    // a1 lives in another DC: a2 is alone in its own, so it counts as caught up and answers ReadStates.
+    membership.set(new Member("a1", "B", MemberState.DEAD));
     Replica replica = new Replica(dev.tally.gossip.testing.TestCluster.quiet("a2", "A", 1), clock, scheduler, store,
         unused, membership, new SplittableRandom(1), changed -> {});
     try {
       replica.start().get(10, TimeUnit.SECONDS);
-      NodeRef from = NodeRef.newBuilder().setName("a1").setDc("A").build();
+      NodeRef from = NodeRef.newBuilder().setName("a1").setDc("B").build();
       List<CompletableFuture<?>> all = new ArrayList<>();
       for (int t = 0; t < CALLERS; t++) {
         long replicaId = 100 + t;

@@ -14,7 +14,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
 
-/** QUORUM reads and writes over real replicas (quorum timeout 200 ms, calls take 1 ms each way). */
+/**
+ * QUORUM reads and writes over real replicas (quorum timeout 200 ms, calls take 1 ms each way),
+ * each caught up with a DC peer after its start (see {@link QuorumCatchUpTest} for those that are
+ * not).
+ */
 class QuorumTest {
   private final TestCluster cluster = new TestCluster();
 
@@ -27,7 +31,7 @@ class QuorumTest {
     a2 = cluster.add("a2", "A");
     a3 = cluster.add("a3", "A");
     cluster.add("b1", "B");
-    cluster.start();
+    cluster.startCaughtUp();
   }
 
   private static Throwable cause(CompletableFuture<?> f) {
@@ -161,7 +165,7 @@ class QuorumTest {
     for (int i = 2; i <= 5; i++) {
       cluster.add("a" + i, "A");
     }
-    cluster.start();
+    cluster.startCaughtUp();
     a1.sees("a3", MemberState.DEAD);
     a1.sees("a4", MemberState.DEAD);
     a1.sees("a5", MemberState.DEAD);
@@ -217,7 +221,7 @@ class QuorumTest {
   void quorum_inAOneNodeDc_isLocal() {
     TestNode solo = cluster.add("solo", "S");
     cluster.add("b1", "B");
-    cluster.start();
+    cluster.startCaughtUp();
     solo.increment("x", 2);
 
     CompletableFuture<List<KeyState>> read = solo.replica.quorumRead(List.of("x"));

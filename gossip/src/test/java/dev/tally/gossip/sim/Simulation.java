@@ -12,6 +12,7 @@ import dev.tally.gossip.identity.ReplicaClaim;
 import dev.tally.gossip.identity.ReplicaClaims;
 import dev.tally.gossip.identity.StartState;
 import dev.tally.gossip.quorum.QuorumException;
+import dev.tally.gossip.status.ReplicationObserver;
 import dev.tally.gossip.store.KeyState;
 import dev.tally.gossip.store.StoreException;
 import dev.tally.gossip.testing.SimulatedStore;
@@ -63,7 +64,8 @@ import java.util.concurrent.CompletionException;
  *       write is acknowledged before the acknowledged total is durable on its node; no landed
  *       state lowers what the disk held; a first attempt is never answered as a duplicate; a
  *       successful QUORUM read covers every QUORUM write of its DC acknowledged before it started;
- *       no peer ever rejects another's message as invalid; no engine task throws.
+ *       no peer ever rejects another's message as invalid; no engine task throws (other than the
+ *       disk's failures, which the engine counts and survives).
  *   <li>Liveness phase: faults off, disks repaired, partitions healed, down nodes restarted, new
  *       writes stopped (retries go on). Every node must acknowledge a probe write (it serves writes
  *       again after its faults cleared), and within {@link SimParams#livenessLimitMillis} of
@@ -237,7 +239,17 @@ final class Simulation {
         Duration.ofMillis(params.antiEntropyMillis()), params.treeDepth(), params.remoteDcFanout(),
         Duration.ofMillis(params.quorumTimeoutMillis()));
     inc.replica = new Replica(config, clock, scheduler, node.store, network.transportFor(inc), inc.membership,
-        new SplittableRandom(engineRandom.nextLong()), ReplicaListener.NONE);
+        new SplittableRandom(engineRandom.nextLong()), ReplicaListener.NONE, new ReplicationObserver() {
+          @Override
+          public void internalError(String task, Throwable cause) {
+            // The engine survives any failure of its tasks; only the disk's are expected here.
+            if (!(cause instanceof StoreException)) {
+              java.io.StringWriter w = new java.io.StringWriter();
+              cause.printStackTrace(new java.io.PrintWriter(w));
+              world.fail(inc + "'s " + task + " task threw: " + w);
+            }
+          }
+        });
     inc.writer = new GroupCommitWriter(inc.replica, node.store, scheduler, clock,
         Duration.ofMillis(params.dedupeWindowMillis()), params.maxPendingWrites(), WriteMetrics.NONE);
     inc.claims = new ReplicaClaims(new ClaimRecords() {

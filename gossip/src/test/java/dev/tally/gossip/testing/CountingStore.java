@@ -10,14 +10,20 @@ import java.util.Collection;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 
-/** An in-memory store that counts writes and can be told to fail the next one. */
+/** An in-memory store that counts writes and can be told to fail the next write, read or scan. */
 public final class CountingStore implements StateStore {
   private final InMemoryStateStore inner = new InMemoryStateStore();
   private int writes;
   private boolean failNext;
+  private boolean failNextGet;
+  private boolean failNextScan;
 
   @Override
   public PnCounter get(String key) {
+    if (failNextGet) {
+      failNextGet = false;
+      throw new StoreException("injected store read failure");
+    }
     return inner.get(key);
   }
 
@@ -33,6 +39,10 @@ public final class CountingStore implements StateStore {
 
   @Override
   public void scan(long fromHash, long toHashExclusive, Consumer<KeyState> visitor) {
+    if (failNextScan) {
+      failNextScan = false;
+      throw new StoreException("injected store scan failure");
+    }
     inner.scan(fromHash, toHashExclusive, visitor);
   }
 
@@ -46,6 +56,16 @@ public final class CountingStore implements StateStore {
 
   public void failNextWrite() {
     failNext = true;
+  }
+
+  /** The next {@link #get} throws a {@link StoreException}. */
+  public void failNextGet() {
+    failNextGet = true;
+  }
+
+  /** The next {@link #scan} throws a {@link StoreException}. */
+  public void failNextScan() {
+    failNextScan = true;
   }
 
   public TreeMap<String, PnCounter> dump() {

@@ -19,6 +19,8 @@ public final class RecordingObserver implements ReplicationObserver {
   public final List<AntiEntropyRound> rounds = new ArrayList<>();
   public final List<String> roundFailures = new ArrayList<>();
   public final List<String> membership = new ArrayList<>();
+  /** Internal errors of scheduled tasks, by task. */
+  public final java.util.Map<String, Integer> internalErrors = new java.util.TreeMap<>();
   /** Commit-to-ack delays in nanos, per acknowledged key, in ack order. */
   public final List<Long> delays = new ArrayList<>();
 
@@ -64,6 +66,11 @@ public final class RecordingObserver implements ReplicationObserver {
   @Override
   public void antiEntropyFailed(String peer, Throwable cause) {
     roundFailures.add(peer);
+  }
+
+  @Override
+  public void internalError(String task, Throwable cause) {
+    internalErrors.merge(task, 1, Integer::sum);
   }
 
   @Override

@@ -22,6 +22,8 @@ public final class VirtualTime {
   private long now;
   private long seq;
   private String current;
+  private boolean carryOn;
+  private final java.util.List<Throwable> thrown = new java.util.ArrayList<>();
 
   public long nowNanos() {
     return now;
@@ -69,6 +71,30 @@ public final class VirtualTime {
     return cancelled;
   }
 
+  /**
+   * From now on a task that throws is recorded ({@link #thrown}) and the loop carries on, as the
+   * node's replica thread logs and carries on; by default the exception ends the test.
+   */
+  public void carryOnAfterFailures() {
+    carryOn = true;
+  }
+
+  /** What tasks threw while {@link #carryOnAfterFailures} was on. */
+  public java.util.List<Throwable> thrown() {
+    return thrown;
+  }
+
+  private void runTask(Task t) {
+    try {
+      runAs(t.owner, t.action);
+    } catch (RuntimeException e) {
+      if (!carryOn) {
+        throw e;
+      }
+      thrown.add(e);
+    }
+  }
+
   /** Runs {@code action} now on {@code owner}'s replica thread (e.g. a prepare/commit pair). */
   public void runAs(String owner, Runnable action) {
     String previous = current;
@@ -89,7 +115,7 @@ public final class VirtualTime {
         continue;
       }
       now = t.time;
-      runAs(t.owner, t.action);
+      runTask(t);
     }
     now = until;
   }
@@ -107,7 +133,7 @@ public final class VirtualTime {
         continue;
       }
       now = t.time;
-      runAs(t.owner, t.action);
+      runTask(t);
     }
     return true;
   }

@@ -356,7 +356,8 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
   /** "confirmed by 1 of 2 replicas needed in dc1 within 2s" and the like, from what the engine reports. */
   private String confirmation(QuorumException q, String verb) {
     String needed = verb + " " + q.acks() + " of " + q.needed() + " replicas needed in dc " + quorum.dc()
-        + " (a majority of its " + q.dcSize() + " members, this node included)";
+        + " (a majority of its " + q.dcSize() + " members, "
+        + (q.selfCounted() ? "this node included)" : "without this node: " + QuorumException.NOT_COUNTED + ")");
     switch (q.reason()) {
       case TIMED_OUT:
         return needed + " within " + Durations.format(quorum.quorumTimeout());

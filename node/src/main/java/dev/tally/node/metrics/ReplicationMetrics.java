@@ -36,7 +36,9 @@ import java.util.function.ToDoubleFunction;
  *       {@code tally.antientropy.repaired} (side here/there), {@code tally.antientropy.round.duration},
  *       {@code tally.antientropy.served};
  *   <li>membership: {@code tally.membership.changes} (by new state); members by state are gauges
- *       the node registers from its membership ({@link #registerMemberGauges}).
+ *       the node registers from its membership ({@link #registerMemberGauges});
+ *   <li>engine health: {@code tally.internal.errors} (tag {@code task}: delta-push, anti-entropy,
+ *       status, membership): scheduled tasks that threw and will run again next round.
  * </ul>
  *
  * <p>Threads: the observer methods run on the replica thread; gauges are read by the scrape thread
@@ -145,6 +147,13 @@ public final class ReplicationMetrics implements ReplicationObserver {
         .increment();
     counter("tally.antientropy.repaired", "Keys whose state an anti-entropy exchange changed, on this node (here) or the peer (there)",
         "side", "here").increment(repairedHere);
+  }
+
+  @Override
+  public void internalError(String task, Throwable cause) {
+    counter("tally.internal.errors",
+        "Scheduled engine tasks that threw (a store failure in a delta push or an anti-entropy round, say); each runs again next round",
+        "task", task).increment();
   }
 
   @Override

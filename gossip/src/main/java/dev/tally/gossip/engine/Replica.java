@@ -199,9 +199,9 @@ public final class Replica {
     this.deltas = new DeltaReplicator(config.maxDeltaKeys(), config.maxPendingKeysPerPeer(), self, clock,
         scheduler, store, transport, view, observer, errors);
     this.antiEntropy = new AntiEntropy(self, tree, clock, scheduler, store, transport, view, this::mergeFromPeer,
-        deltas, random, observer, errors);
+        deltas, random, observer, errors, config.maxPeerMessageBytes());
     this.quorum = new QuorumCoordinator(self, config.quorumTimeout(), scheduler, store, transport, view,
-        this::mergeFromPeer, antiEntropy::caughtUp);
+        this::mergeFromPeer, antiEntropy::caughtUp, config.maxPeerMessageBytes());
   }
 
   public ReplicaConfig config() {
@@ -671,7 +671,8 @@ public final class Replica {
   }
 
   /**
-   * Any thread: a peer's QUORUM read; this node's current states of the keys, in order. Refused
+   * Any thread: a peer's QUORUM read; this node's current states of the keys, in order (only the
+   * first ones when all would pass maxPeerMessageBytes: the peer asks again for the rest). Refused
    * (IllegalStateException) while this node has not caught up since it started: its answer could
    * miss a QUORUM write its DC acknowledged, and the peer must not count it (issue 11, defect 8).
    */
@@ -685,9 +686,18 @@ public final class Replica {
             + " not caught up with a peer of dc " + config.dc() + " since it started (no anti-entropy exchange of its"
             + " own has completed yet)");
       }
+      // The first keys only, when all would pass the cap; the peer asks again for the rest.
       ReadStatesResponse.Builder response = ReadStatesResponse.newBuilder();
+      int bytes = 0;
       for (String key : request.getKeysList()) {
-        response.addStates(StateMessages.toMessage(key, store.get(key)));
+        dev.tally.peer.v1.CounterState state = StateMessages.toMessage(key, store.get(key));
+        int size = com.google.protobuf.CodedOutputStream.computeMessageSize(
+            ReadStatesResponse.STATES_FIELD_NUMBER, state);
+        if (response.getStatesCount() > 0 && bytes + size > config.maxPeerMessageBytes()) {
+          break;
+        }
+        bytes += size;
+        response.addStates(state);
       }
       return response.build();
     });

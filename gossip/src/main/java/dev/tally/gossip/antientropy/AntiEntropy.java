@@ -28,6 +28,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.random.RandomGenerator;
 
 /**
@@ -304,17 +305,17 @@ public final class AntiEntropy {
   }
 
   /**
-   * Answers a peer's push-pull of leaves and parts of leaves: merges the peer's states (one store
-   * write), then returns this node's states in those spans that differ from what the peer sent,
+   * Answers a peer's push-pull of leaves and parts of leaves: merges the peer's states (in chunks,
+   * see {@link StateMerger}), then, once they are durable, returns this node's states in those spans that differ from what the peer sent,
    * in request order, until the reply would pass maxPeerMessageBytes; the rest (the end of the span
    * it stopped in, cut between two key hashes, and every later span) is listed as deferred. It
    * always answers at least a part of the first span.
    *
    * @throws IllegalArgumentException on a tree depth other than this node's, a leaf outside the
    *     tree, a range that is empty or crosses a leaf boundary, too many spans, a bad state, or a
-   *     state whose key lies in no listed span; nothing is merged then
+   *     state whose key lies in no listed span; nothing is merged then (thrown, not in the future)
    */
-  public BucketSyncResponse onSyncBuckets(BucketSyncRequest request) {
+  public CompletableFuture<BucketSyncResponse> onSyncBuckets(BucketSyncRequest request) {
     NodeRef from = PeerInput.sender(request.hasFrom(), request.getFrom(), self.getName());
     checkDepth(request.getTreeDepth());
     int count = request.getLeavesCount() + request.getRangesCount();
@@ -356,7 +357,12 @@ public final class AntiEntropy {
       }
       theirs.merge(ks.key(), ks.state(), PnCounter::merge);
     }
-    int changed = merger.merge(states, from).size();
+    // The reply is built once the merge is durable, so it returns only what still differs.
+    return merger.merge(states, from).thenApply(changed -> answer(from, spans, theirs, states.size(), changed));
+  }
+
+  private BucketSyncResponse answer(NodeRef from, List<Span> spans, Map<String, PnCounter> theirs, int received,
+      int changed) {
     BucketSyncResponse.Builder response = BucketSyncResponse.newBuilder().setChanged(changed);
     // Room for the changed count and, at worst, every span deferred.
     int budget = maxMessageBytes - 16 - spans.size() * Span.MAX_ENCODED_BYTES;
@@ -380,7 +386,7 @@ public final class AntiEntropy {
       }
     }
     response.addAllStates(page.states);
-    observer.antiEntropyServed(from.getName(), states.size(), changed, response.getStatesCount());
+    observer.antiEntropyServed(from.getName(), received, changed, response.getStatesCount());
     return response.build();
   }
 

@@ -352,10 +352,19 @@ final class Exchange {
     }
     statesReceived += states.size();
     repairedThere += response.getChanged();
-    repairedHere += merger.merge(states, peer).size();
-    for (int i = again.size() - 1; i >= 0; i--) {
-      spans.addFirst(again.get(i));
-    }
-    syncNext();
+    // The merge yields to local writes between its chunks; the next call waits until it is durable.
+    merger.merge(states, peer).whenComplete((changed, mergeError) -> step(() -> {
+      if (abandoned || result.isDone()) {
+        return;
+      }
+      if (mergeError != null) {
+        throw mergeError instanceof RuntimeException r ? r : new IllegalStateException(mergeError);
+      }
+      repairedHere += changed;
+      for (int i = again.size() - 1; i >= 0; i--) {
+        spans.addFirst(again.get(i));
+      }
+      syncNext();
+    }));
   }
 }

@@ -20,6 +20,9 @@ import java.util.Objects;
  * @param maxPeerMessageBytes the largest anti-entropy sync or QUORUM read message (request or
  *     reply) this node builds; more states are paged by bytes (one state larger than this still
  *     goes, alone). Keep it well below the peers' inbound message limit.
+ * @param mergeChunkKeys most keys of a peer's states (anti-entropy, read repair) merged in one
+ *     replica-thread task and one store write; a larger merge yields to local writes between
+ *     chunks, so it holds them up for one chunk at most
  */
 public record ReplicaConfig(
     String nodeName,
@@ -32,10 +35,13 @@ public record ReplicaConfig(
     int digestTreeDepth,
     int remoteDcFanout,
     Duration quorumTimeout,
-    int maxPeerMessageBytes) {
+    int maxPeerMessageBytes,
+    int mergeChunkKeys) {
 
   /** Default {@link #maxPeerMessageBytes}: 1 MiB, a sixteenth of the node's 16 MiB inbound limit. */
   public static final int DEFAULT_MAX_PEER_MESSAGE_BYTES = 1 << 20;
+  /** Default {@link #mergeChunkKeys}: about one group commit's worth of keys. */
+  public static final int DEFAULT_MERGE_CHUNK_KEYS = 1000;
   /** Smallest {@link #maxPeerMessageBytes}: a few states with maximum-size (4 KiB) keys must fit. */
   public static final int MIN_PEER_MESSAGE_BYTES = 16 << 10;
 
@@ -64,14 +70,17 @@ public record ReplicaConfig(
       throw new IllegalArgumentException("maxPeerMessageBytes must be >= " + MIN_PEER_MESSAGE_BYTES
           + " (a few maximum-size keys), got " + maxPeerMessageBytes);
     }
+    if (mergeChunkKeys < 1) {
+      throw new IllegalArgumentException("mergeChunkKeys must be >= 1, got " + mergeChunkKeys);
+    }
   }
 
-  /** The settings with the default {@link #maxPeerMessageBytes}. */
+  /** The settings with the default {@link #maxPeerMessageBytes} and {@link #mergeChunkKeys}. */
   public ReplicaConfig(String nodeName, String dc, long replicaId, Duration gossipInterval, int maxDeltaKeys,
       int maxPendingKeysPerPeer, Duration antiEntropyInterval, int digestTreeDepth, int remoteDcFanout,
       Duration quorumTimeout) {
     this(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer, antiEntropyInterval,
-        digestTreeDepth, remoteDcFanout, quorumTimeout, DEFAULT_MAX_PEER_MESSAGE_BYTES);
+        digestTreeDepth, remoteDcFanout, quorumTimeout, DEFAULT_MAX_PEER_MESSAGE_BYTES, DEFAULT_MERGE_CHUNK_KEYS);
   }
 
   /** Production defaults for a node. */
@@ -82,37 +91,42 @@ public record ReplicaConfig(
 
   public ReplicaConfig withGossipInterval(Duration d) {
     return new ReplicaConfig(nodeName, dc, replicaId, d, maxDeltaKeys, maxPendingKeysPerPeer,
-        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes);
+        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes, mergeChunkKeys);
   }
 
   public ReplicaConfig withAntiEntropyInterval(Duration d) {
     return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
-        d, digestTreeDepth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes);
+        d, digestTreeDepth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes, mergeChunkKeys);
   }
 
   public ReplicaConfig withDigestTreeDepth(int depth) {
     return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
-        antiEntropyInterval, depth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes);
+        antiEntropyInterval, depth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes, mergeChunkKeys);
   }
 
   public ReplicaConfig withLimits(int deltaKeys, int pendingKeysPerPeer) {
     return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, deltaKeys, pendingKeysPerPeer,
-        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes);
+        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes, mergeChunkKeys);
   }
 
   public ReplicaConfig withRemoteDcFanout(int fanout) {
     return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
-        antiEntropyInterval, digestTreeDepth, fanout, quorumTimeout, maxPeerMessageBytes);
+        antiEntropyInterval, digestTreeDepth, fanout, quorumTimeout, maxPeerMessageBytes, mergeChunkKeys);
   }
 
   public ReplicaConfig withQuorumTimeout(Duration d) {
     return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
-        antiEntropyInterval, digestTreeDepth, remoteDcFanout, d, maxPeerMessageBytes);
+        antiEntropyInterval, digestTreeDepth, remoteDcFanout, d, maxPeerMessageBytes, mergeChunkKeys);
   }
 
   public ReplicaConfig withMaxPeerMessageBytes(int bytes) {
     return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
-        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout, bytes);
+        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout, bytes, mergeChunkKeys);
+  }
+
+  public ReplicaConfig withMergeChunkKeys(int keys) {
+    return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
+        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes, keys);
   }
 
   @Override
@@ -121,7 +135,8 @@ public record ReplicaConfig(
         + ", gossipInterval=" + gossipInterval + ", maxDeltaKeys=" + maxDeltaKeys
         + ", maxPendingKeysPerPeer=" + maxPendingKeysPerPeer + ", antiEntropyInterval=" + antiEntropyInterval
         + ", digestTreeDepth=" + digestTreeDepth + ", remoteDcFanout=" + remoteDcFanout
-        + ", quorumTimeout=" + quorumTimeout + ", maxPeerMessageBytes=" + maxPeerMessageBytes + "]";
+        + ", quorumTimeout=" + quorumTimeout + ", maxPeerMessageBytes=" + maxPeerMessageBytes
+        + ", mergeChunkKeys=" + mergeChunkKeys + "]";
   }
 
   private static void requirePositive(Duration d, String name) {

@@ -312,14 +312,20 @@ public final class QuorumCoordinator {
 
     @Override
     void complete() {
-      if (!answers.isEmpty()) {
-        merger.merge(answers, someResponder);
-      }
-      List<KeyState> out = new ArrayList<>(keys.size());
-      for (String key : keys) {
-        out.add(new KeyState(key, store.get(key)));
-      }
-      result.complete(out);
+      // Read repair first: the answer is read from the store once the merge is durable here.
+      CompletableFuture<Integer> merged = answers.isEmpty()
+          ? CompletableFuture.completedFuture(0) : merger.merge(answers, someResponder);
+      merged.whenComplete((changed, error) -> {
+        if (error != null) {
+          result.completeExceptionally(error);
+          return;
+        }
+        List<KeyState> out = new ArrayList<>(keys.size());
+        for (String key : keys) {
+          out.add(new KeyState(key, store.get(key)));
+        }
+        result.complete(out);
+      });
     }
 
     @Override

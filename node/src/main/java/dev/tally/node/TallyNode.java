@@ -280,7 +280,8 @@ public final class TallyNode implements AutoCloseable {
         ReplicaConfig.defaults(config.name(), config.dc(), store.replicaId())
             .withGossipInterval(config.gossipInterval())
             .withAntiEntropyInterval(config.antiEntropyInterval())
-            .withQuorumTimeout(config.quorumTimeout()));
+            .withQuorumTimeout(config.quorumTimeout())
+            .withMaxPeerMessageBytes(config.maxPeerMessageBytes()));
     replica = new Replica(replicaConfig, clock, replicaThread, store, transport, membership, new SplittableRandom(),
         watches, replicationMetrics);
     replicationMetrics.readStatusFrom(replica::peerStatus);

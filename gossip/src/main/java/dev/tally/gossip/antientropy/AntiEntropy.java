@@ -18,9 +18,9 @@ import dev.tally.gossip.topology.ClusterView;
 import dev.tally.gossip.transport.PeerTransport;
 import dev.tally.peer.v1.BucketSyncRequest;
 import dev.tally.peer.v1.BucketSyncResponse;
-import dev.tally.peer.v1.CounterState;
 import dev.tally.peer.v1.DigestRequest;
 import dev.tally.peer.v1.DigestResponse;
+import dev.tally.peer.v1.HashRange;
 import dev.tally.peer.v1.NodeRef;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,6 +28,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.random.RandomGenerator;
 
 /**
@@ -54,10 +55,8 @@ public final class AntiEntropy {
   public static final int MAX_PRIORITY_FAILURES = 3;
   /** Most nodes one CompareDigest request may list. */
   public static final int MAX_DIGEST_NODES = 1024;
-  /** Most leaves one SyncBuckets request may list. */
+  /** Most leaves and ranges one SyncBuckets request may list together. */
   public static final int MAX_SYNC_LEAVES = 4096;
-  /** A SyncBuckets reply stops taking more leaves past this many bytes of states (the rest are deferred). */
-  public static final int MAX_SYNC_RESPONSE_BYTES = 4 << 20;
   /**
    * An exchange with no reply for this long is abandoned. The transport promises a deadline on every
    * call, so this only guards against a transport that breaks that promise: one lost reply must not
@@ -77,6 +76,7 @@ public final class AntiEntropy {
   private final RandomGenerator random;
   private final ReplicationObserver observer;
   private final InternalErrors errors;
+  private final int maxMessageBytes;
 
   private final Set<String> priority = new LinkedHashSet<>();
   private final Map<String, Integer> priorityFailures = new HashMap<>();
@@ -88,7 +88,7 @@ public final class AntiEntropy {
 
   public AntiEntropy(NodeRef self, DigestTree tree, Clock clock, Scheduler scheduler, StateStore store,
       PeerTransport transport, ClusterView view, StateMerger merger, RepairTracker repair,
-      RandomGenerator random, ReplicationObserver observer, InternalErrors errors) {
+      RandomGenerator random, ReplicationObserver observer, InternalErrors errors, int maxMessageBytes) {
     this.self = self;
     this.tree = tree;
     this.clock = clock;
@@ -101,6 +101,7 @@ public final class AntiEntropy {
     this.random = random;
     this.observer = observer;
     this.errors = errors;
+    this.maxMessageBytes = maxMessageBytes;
   }
 
   /** Puts a peer that just appeared, came back, or may lack this node's changes at the front. */
@@ -161,7 +162,8 @@ public final class AntiEntropy {
     NodeRef ref = NodeRef.newBuilder().setName(member.name()).setDc(member.dc()).build();
     long epoch = repair.repairEpoch(peer);
     lastAttempt.put(peer, clock.nanoTime());
-    Exchange exchange = new Exchange(self, ref, tree, store, merger, transport, scheduler, clock, errors);
+    Exchange exchange = new Exchange(self, ref, tree, store, merger, transport, scheduler, clock, errors,
+        maxMessageBytes);
     current = exchange;
     // A failing step fails the future (never throws here), so current is always cleared again.
     exchange.start().whenComplete((round, error) -> finished(exchange, epoch, round, error));
@@ -303,60 +305,88 @@ public final class AntiEntropy {
   }
 
   /**
-   * Answers a peer's push-pull of whole leaves: merges the peer's states (one store write), then
-   * returns this node's states of those leaves that differ from what the peer sent, leaf by leaf
-   * until about {@link #MAX_SYNC_RESPONSE_BYTES}; the leaves left over are listed as deferred.
+   * Answers a peer's push-pull of leaves and parts of leaves: merges the peer's states (in chunks,
+   * see {@link StateMerger}), then, once they are durable, returns this node's states in those spans that differ from what the peer sent,
+   * in request order, until the reply would pass maxPeerMessageBytes; the rest (the end of the span
+   * it stopped in, cut between two key hashes, and every later span) is listed as deferred. It
+   * always answers at least a part of the first span.
    *
    * @throws IllegalArgumentException on a tree depth other than this node's, a leaf outside the
-   *     tree, too many leaves, a bad state, or a state whose key lies in no listed leaf; nothing is
-   *     merged then
+   *     tree, a range that is empty or crosses a leaf boundary, too many spans, a bad state, or a
+   *     state whose key lies in no listed span; nothing is merged then (thrown, not in the future)
    */
-  public BucketSyncResponse onSyncBuckets(BucketSyncRequest request) {
+  public CompletableFuture<BucketSyncResponse> onSyncBuckets(BucketSyncRequest request) {
     NodeRef from = PeerInput.sender(request.hasFrom(), request.getFrom(), self.getName());
     checkDepth(request.getTreeDepth());
-    int count = request.getLeavesCount();
+    int count = request.getLeavesCount() + request.getRangesCount();
     if (count > MAX_SYNC_LEAVES) {
-      throw new IllegalArgumentException("leaves has " + count + " leaves, more than the limit of " + MAX_SYNC_LEAVES);
+      throw new IllegalArgumentException("leaves and ranges list " + count + " spans, more than the limit of "
+          + MAX_SYNC_LEAVES);
     }
-    Set<Integer> leaves = new LinkedHashSet<>();
-    for (int i = 0; i < count; i++) {
+    List<Span> spans = new ArrayList<>(count);
+    for (int i = 0; i < request.getLeavesCount(); i++) {
       long leaf = Integer.toUnsignedLong(request.getLeaves(i));
       if (leaf >= tree.leafCount()) {
         throw new IllegalArgumentException("leaves[" + i + "] = " + leaf + " is outside 0.." + (tree.leafCount() - 1));
       }
-      leaves.add((int) leaf);
+      spans.add(Span.ofLeaf(tree, (int) leaf));
     }
+    for (int i = 0; i < request.getRangesCount(); i++) {
+      HashRange r = request.getRanges(i);
+      Span span;
+      try {
+        span = Span.of(r);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("ranges[" + i + "] " + e.getMessage());
+      }
+      if (tree.leafOfHash(span.start()) != tree.leafOfHash(span.end() - 1)) {
+        throw new IllegalArgumentException("ranges[" + i + "] = " + span + " crosses from leaf "
+            + tree.leafOfHash(span.start()) + " into leaf " + tree.leafOfHash(span.end() - 1)
+            + " (a range lies inside one leaf)");
+      }
+      spans.add(span);
+    }
+    Span.Cover cover = new Span.Cover(spans);
     List<KeyState> states = PeerInput.states(request.getStatesList(), "states");
     Map<String, PnCounter> theirs = new HashMap<>();
     for (int i = 0; i < states.size(); i++) {
       KeyState ks = states.get(i);
-      int leaf = tree.leafOf(ks.key());
-      if (!leaves.contains(leaf)) {
-        throw new IllegalArgumentException("states[" + i + "].key '" + ks.key() + "' is in leaf " + leaf
-            + ", which leaves does not list");
+      if (!cover.covers(Span.hashOf(ks.key()))) {
+        throw new IllegalArgumentException("states[" + i + "].key '" + ks.key() + "' is in leaf "
+            + tree.leafOf(ks.key()) + ", which no listed leaf or range covers");
       }
       theirs.merge(ks.key(), ks.state(), PnCounter::merge);
     }
-    int changed = merger.merge(states, from).size();
+    // The reply is built once the merge is durable, so it returns only what still differs.
+    return merger.merge(states, from).thenApply(changed -> answer(from, spans, theirs, states.size(), changed));
+  }
+
+  private BucketSyncResponse answer(NodeRef from, List<Span> spans, Map<String, PnCounter> theirs, int received,
+      int changed) {
     BucketSyncResponse.Builder response = BucketSyncResponse.newBuilder().setChanged(changed);
-    long[] bytes = {0};
+    // Room for the changed count and, at worst, every span deferred.
+    int budget = maxMessageBytes - 16 - spans.size() * Span.MAX_ENCODED_BYTES;
+    Exchange.Page page = new Exchange.Page(budget, BucketSyncResponse.STATES_FIELD_NUMBER);
     boolean full = false;
-    for (int leaf : leaves) {
+    for (Span span : spans) {
       if (full) {
-        response.addDeferredLeaves(leaf);
+        response.addDeferredRanges(span.toMessage());
         continue;
       }
-      store.scan(tree.leafStart(leaf), tree.leafStart(leaf + 1), ks -> {
-        if (!ks.state().equals(theirs.getOrDefault(ks.key(), PnCounter.EMPTY))) {
-          CounterState state = StateMessages.toMessage(ks.key(), ks.state());
-          bytes[0] += state.getSerializedSize();
-          response.addStates(state);
+      long[] cut = {-1};
+      store.scan(span.start(), span.end(), ks -> {
+        if (cut[0] < 0 && !ks.state().equals(theirs.getOrDefault(ks.key(), PnCounter.EMPTY))
+            && !page.offer(ks.key(), StateMessages.toMessage(ks.key(), ks.state()))) {
+          cut[0] = Span.hashOf(ks.key());
         }
       });
-      // Whole leaves only: the requester must be able to tell which leaves are settled.
-      full = bytes[0] >= MAX_SYNC_RESPONSE_BYTES;
+      if (cut[0] >= 0) {
+        response.addDeferredRanges(new Span(cut[0], span.end()).toMessage());
+        full = true;
+      }
     }
-    observer.antiEntropyServed(from.getName(), states.size(), changed, response.getStatesCount());
+    response.addAllStates(page.states);
+    observer.antiEntropyServed(from.getName(), received, changed, response.getStatesCount());
     return response.build();
   }
 

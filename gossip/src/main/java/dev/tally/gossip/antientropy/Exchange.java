@@ -34,7 +34,9 @@ import java.util.concurrent.CompletableFuture;
  *       children are asked about next, one level per call, at most {@link #NODES_PER_DIGEST_CALL}
  *       nodes per call, until the differing leaves are known.
  *   <li>Push-pull: SyncBuckets ships this node's states of a chunk of differing leaves (at most
- *       {@link #LEAVES_PER_SYNC} leaves and about {@link #STATES_PER_SYNC} states); the peer merges
+ *       {@link #LEAVES_PER_SYNC} leaves, about {@link #STATES_PER_SYNC} states and at most
+ *       maxPeerMessageBytes: a leaf too large for that is cut into {@link Span}s between two key
+ *       hashes and its end shipped in the next call); the peer merges
  *       them and returns its states that differ; this node merges those.
  * </ol>
  *
@@ -54,7 +56,7 @@ import java.util.concurrent.CompletableFuture;
 final class Exchange {
   /** Most digest-tree nodes asked about in one CompareDigest call (reply: 64 hashes each). */
   static final int NODES_PER_DIGEST_CALL = 64;
-  /** Most leaves in one SyncBuckets call. */
+  /** Most leaves (or parts of leaves) in one SyncBuckets call. */
   static final int LEAVES_PER_SYNC = 256;
   /** A SyncBuckets call stops adding leaves once this node's states for it pass this count. */
   static final int STATES_PER_SYNC = 1000;
@@ -68,12 +70,15 @@ final class Exchange {
   private final Scheduler scheduler;
   private final Clock clock;
   private final InternalErrors errors;
+  private final int maxMessageBytes;
   private final CompletableFuture<AntiEntropyRound> result = new CompletableFuture<>();
 
   private int level;
   private ArrayDeque<Integer> current = new ArrayDeque<>();
   private ArrayDeque<Integer> next = new ArrayDeque<>();
   private final ArrayDeque<Integer> leaves = new ArrayDeque<>();
+  /** What is left to push-pull: the differing leaves, and ends of them cut off by the byte cap. */
+  private final ArrayDeque<Span> spans = new ArrayDeque<>();
   private boolean abandoned;
   private long startNanos;
   private long lastProgressNanos;
@@ -86,7 +91,7 @@ final class Exchange {
   private int repairedThere;
 
   Exchange(NodeRef self, NodeRef peer, DigestTree tree, StateStore store, StateMerger merger,
-      PeerTransport transport, Scheduler scheduler, Clock clock, InternalErrors errors) {
+      PeerTransport transport, Scheduler scheduler, Clock clock, InternalErrors errors, int maxMessageBytes) {
     this.self = self;
     this.peer = peer;
     this.tree = tree;
@@ -96,6 +101,7 @@ final class Exchange {
     this.scheduler = scheduler;
     this.clock = clock;
     this.errors = errors;
+    this.maxMessageBytes = maxMessageBytes;
   }
 
   String peer() {
@@ -208,34 +214,90 @@ final class Exchange {
       return;
     }
     differingLeaves = leaves.size();
+    for (int leaf : leaves) {
+      spans.add(Span.ofLeaf(tree, leaf));
+    }
+    leaves.clear();
     syncNext();
   }
 
+  /**
+   * States gathered for one message under a byte budget. A message is cut only between two key
+   * hashes (the store's scan order and the unit a span can express) and always carries at least
+   * the first state offered, so every message makes progress whatever the sizes.
+   */
+  static final class Page {
+    private final int budget;
+    private final int field;
+    final List<CounterState> states = new ArrayList<>();
+    int bytes;
+    private long lastHash = -1;
+
+    /**
+     * @param budget bytes the states may take
+     * @param field the repeated field number the states go into (for their encoded size)
+     */
+    Page(int budget, int field) {
+      this.budget = budget;
+      this.field = field;
+    }
+
+    /** Takes the state, or returns false when it would pass the budget and may be cut before. */
+    boolean offer(String key, CounterState state) {
+      int size = Span.fieldBytes(field, state);
+      long hash = Span.hashOf(key);
+      if (bytes + size > budget && !states.isEmpty() && hash != lastHash) {
+        return false;
+      }
+      bytes += size;
+      lastHash = hash;
+      states.add(state);
+      return true;
+    }
+  }
+
   private void syncNext() {
-    if (leaves.isEmpty()) {
+    if (spans.isEmpty()) {
       result.complete(new AntiEntropyRound(peer.getName(), digestCalls, syncCalls, differingLeaves,
           statesSent, statesReceived, repairedHere, repairedThere, (clock.nanoTime() - startNanos) / 1_000_000));
       return;
     }
     BucketSyncRequest.Builder request = BucketSyncRequest.newBuilder()
         .setFrom(self).setTreeDepth(tree.depth());
-    Set<Integer> chunk = new HashSet<>();
-    List<CounterState> states = new ArrayList<>();
-    while (!leaves.isEmpty() && chunk.size() < LEAVES_PER_SYNC && states.size() < STATES_PER_SYNC) {
-      int leaf = leaves.poll();
-      chunk.add(leaf);
-      request.addLeaves(leaf);
-      store.scan(tree.leafStart(leaf), tree.leafStart(leaf + 1),
-          ks -> states.add(StateMessages.toMessage(ks.key(), ks.state())));
+    int base = request.build().getSerializedSize();
+    Page page = new Page(maxMessageBytes - base, BucketSyncRequest.STATES_FIELD_NUMBER);
+    List<Span> chunk = new ArrayList<>();
+    while (!spans.isEmpty() && chunk.size() < LEAVES_PER_SYNC && page.states.size() < STATES_PER_SYNC) {
+      Span span = spans.poll();
+      page.bytes += Span.MAX_ENCODED_BYTES;
+      long[] cut = {-1};
+      store.scan(span.start(), span.end(), ks -> {
+        if (cut[0] < 0 && !page.offer(ks.key(), StateMessages.toMessage(ks.key(), ks.state()))) {
+          cut[0] = Span.hashOf(ks.key());
+        }
+      });
+      if (cut[0] == span.start()) {
+        spans.addFirst(span); // nothing of it fit behind the spans already taken
+        break;
+      }
+      if (cut[0] >= 0) {
+        chunk.add(new Span(span.start(), cut[0]));
+        spans.addFirst(new Span(cut[0], span.end()));
+        break;
+      }
+      chunk.add(span);
     }
-    request.addAllStates(states);
-    statesSent += states.size();
+    for (Span span : chunk) {
+      request.addRanges(span.toMessage());
+    }
+    request.addAllStates(page.states);
+    statesSent += page.states.size();
     syncCalls++;
     transport.syncBuckets(peer.getName(), request.build()).whenComplete((response, error) ->
         scheduler.execute(() -> step(() -> onSync(chunk, response, error))));
   }
 
-  private void onSync(Set<Integer> chunk, BucketSyncResponse response, Throwable error) {
+  private void onSync(List<Span> chunk, BucketSyncResponse response, Throwable error) {
     if (abandoned || result.isDone()) {
       return;
     }
@@ -245,35 +307,64 @@ final class Exchange {
       return;
     }
     List<KeyState> states;
+    List<Span> again = new ArrayList<>();
     try {
       states = PeerInput.states(response.getStatesList(), "states");
+      Span.Cover asked = new Span.Cover(chunk);
       for (KeyState ks : states) {
-        int leaf = tree.leafOf(ks.key());
-        if (!chunk.contains(leaf)) {
+        if (!asked.covers(Span.hashOf(ks.key()))) {
           throw new IllegalArgumentException("peer " + peer.getName() + " returned key '" + ks.key()
-              + "' of leaf " + leaf + ", which was not asked for");
+              + "' of leaf " + tree.leafOf(ks.key()) + ", which was not asked for");
         }
       }
-      Set<Integer> deferred = new HashSet<>();
+      Set<Span> seen = new HashSet<>();
+      int whole = 0;
+      for (dev.tally.peer.v1.HashRange r : response.getDeferredRangesList()) {
+        Span d;
+        try {
+          d = Span.of(r);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("peer " + peer.getName() + " deferred " + e.getMessage());
+        }
+        Span of = chunk.stream().filter(c -> c.end() == d.end() && c.start() <= d.start()).findFirst().orElse(null);
+        if (of == null || !seen.add(of)) {
+          throw new IllegalArgumentException("peer " + peer.getName() + " deferred " + d
+              + ", which does not end a range it was asked for (or twice)");
+        }
+        whole += of.equals(d) ? 1 : 0;
+        again.add(d);
+      }
       for (int leaf : response.getDeferredLeavesList()) {
-        if (!chunk.contains(leaf) || !deferred.add(leaf)) {
-          throw new IllegalArgumentException("peer " + peer.getName() + " deferred leaf " + leaf
-              + ", which was not asked for (or twice)");
+        // An older responder defers whole leaves: ask again for what was asked of them.
+        for (Span c : chunk) {
+          if (tree.leafOfHash(c.start()) == leaf && seen.add(c)) {
+            whole++;
+            again.add(c);
+          }
         }
       }
-      if (deferred.size() == chunk.size()) {
-        throw new IllegalArgumentException("peer " + peer.getName() + " deferred every leaf it was asked for");
+      if (whole == chunk.size()) {
+        throw new IllegalArgumentException("peer " + peer.getName() + " deferred every range it was asked for");
       }
-      statesReceived += states.size();
-      repairedThere += response.getChanged();
     } catch (IllegalArgumentException e) {
       result.completeExceptionally(e);
       return;
     }
-    repairedHere += merger.merge(states, peer).size();
-    for (int leaf : response.getDeferredLeavesList()) {
-      leaves.addFirst(leaf);
-    }
-    syncNext();
+    statesReceived += states.size();
+    repairedThere += response.getChanged();
+    // The merge yields to local writes between its chunks; the next call waits until it is durable.
+    merger.merge(states, peer).whenComplete((changed, mergeError) -> step(() -> {
+      if (abandoned || result.isDone()) {
+        return;
+      }
+      if (mergeError != null) {
+        throw mergeError instanceof RuntimeException r ? r : new IllegalStateException(mergeError);
+      }
+      repairedHere += changed;
+      for (int i = again.size() - 1; i >= 0; i--) {
+        spans.addFirst(again.get(i));
+      }
+      syncNext();
+    }));
   }
 }

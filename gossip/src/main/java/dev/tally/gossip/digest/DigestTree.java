@@ -122,6 +122,11 @@ public final class DigestTree {
     return leafOf(key, depth);
   }
 
+  /** The leaf of this tree that holds unsigned key hash {@code unsignedHash} (in {@code [0, 2^32)}). */
+  public int leafOfHash(long unsignedHash) {
+    return leafOfHash(unsignedHash, depth);
+  }
+
   /** First unsigned key hash of a leaf; the leaf is {@code [leafStart(leaf), leafStart(leaf + 1))}. */
   public long leafStart(int leaf) {
     return ((long) leaf) << (32 - BITS_PER_LEVEL * depth);

@@ -202,9 +202,9 @@ public final class Replica {
     this.deltas = new DeltaReplicator(config.maxDeltaKeys(), config.maxPendingKeysPerPeer(), self, clock,
         scheduler, store, transport, view, observer, errors);
     this.antiEntropy = new AntiEntropy(self, tree, clock, scheduler, store, transport, view, this::mergeFromPeer,
-        deltas, random, observer, errors);
+        deltas, random, observer, errors, config.maxPeerMessageBytes());
     this.quorum = new QuorumCoordinator(self, config.quorumTimeout(), scheduler, store, transport, view,
-        this::mergeFromPeer, antiEntropy::caughtUp);
+        this::mergeFromPeer, antiEntropy::caughtUp, config.maxPeerMessageBytes());
   }
 
   public ReplicaConfig config() {
@@ -608,27 +608,49 @@ public final class Replica {
   }
 
   /**
-   * Replica thread: the {@link dev.tally.gossip.merge.StateMerger} of anti-entropy and read repair:
-   * one store write, waited for, then published.
+   * Replica thread: the {@link dev.tally.gossip.merge.StateMerger} of anti-entropy and read repair.
+   * The states are merged mergeChunkKeys at a time, each chunk staged like a delta push's merge
+   * (the replica thread does not wait for the disk), and the next chunk is a task of its own
+   * queued behind whatever is waiting (the write pipeline's groups), so a merge of any size holds
+   * local writes up for one chunk at most (issue 11, defect 10b). Completes once every chunk is
+   * durable and published, with the number of keys changed; stops at the first chunk that was
+   * not written and fails with its error.
    */
-  private List<KeyState> mergeFromPeer(List<KeyState> states, NodeRef from) {
-    MergePlan plan = planMerge(states);
-    if (plan.after().isEmpty()) {
-      List<KeyState> onlyStaged = coveredOnlyByStaged(states);
-      if (!onlyStaged.isEmpty()) {
-        // Read repair reads the store next: rewrite the covering states (idempotent) in order, so
-        // the staged writes before them are durable, and publish those.
-        store.write(onlyStaged, StoreAttachment.NONE);
-        publishStaged(null);
-      }
-      return List.of();
+  private CompletableFuture<Integer> mergeFromPeer(List<KeyState> states, NodeRef from) {
+    CompletableFuture<Integer> done = new CompletableFuture<>();
+    mergeChunk(states, 0, from, new ArrayList<>(), done);
+    return done;
+  }
+
+  private void mergeChunk(List<KeyState> states, int offset, NodeRef from, List<CompletableFuture<Integer>> chunks,
+      CompletableFuture<Integer> done) {
+    boolean failed = chunks.stream().anyMatch(CompletableFuture::isCompletedExceptionally);
+    if (closed) {
+      done.completeExceptionally(new IllegalStateException("the replica was closed during a merge"));
+      return;
     }
-    store.write(plan.after(), StoreAttachment.NONE);
-    // The store writes in order: the staged writes this merge built on are durable now. Publishing
-    // them first keeps the digest tree, deltas and Watch in the order the states were made.
-    publishStaged(null);
-    onDurableChange(plan.before(), plan.after(), from);
-    return plan.after();
+    if (!failed && offset < states.size()) {
+      int end = Math.min(states.size(), offset + config.mergeChunkKeys());
+      CompletableFuture<Integer> chunk = new CompletableFuture<>();
+      chunks.add(chunk);
+      mergeFromPeerAsync(states.subList(offset, end), from, chunk);
+      if (end < states.size()) {
+        scheduler.execute(() -> mergeChunk(states, end, from, chunks, done));
+        return;
+      }
+    }
+    CompletableFuture.allOf(chunks.toArray(new CompletableFuture<?>[0])).whenComplete((v, error) -> {
+      if (error != null) {
+        done.completeExceptionally(error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+            ? error.getCause() : error);
+        return;
+      }
+      int changed = 0;
+      for (CompletableFuture<Integer> c : chunks) {
+        changed += c.join();
+      }
+      done.complete(changed);
+    });
   }
 
   /**
@@ -691,11 +713,18 @@ public final class Replica {
 
   /** Any thread: a peer's anti-entropy push-pull of whole leaves (see {@link AntiEntropy#onSyncBuckets}). */
   public CompletableFuture<BucketSyncResponse> onSyncBuckets(BucketSyncRequest request) {
-    return onReplicaThread(() -> antiEntropy.onSyncBuckets(request));
+    return onReplicaThreadAsync(result -> antiEntropy.onSyncBuckets(request).whenComplete((response, error) -> {
+      if (error != null) {
+        result.completeExceptionally(error);
+      } else {
+        result.complete(response);
+      }
+    }));
   }
 
   /**
-   * Any thread: a peer's QUORUM read; this node's current states of the keys, in order. Refused
+   * Any thread: a peer's QUORUM read; this node's current states of the keys, in order (only the
+   * first ones when all would pass maxPeerMessageBytes: the peer asks again for the rest). Refused
    * (IllegalStateException) while this node has not caught up since it started: its answer could
    * miss a QUORUM write its DC acknowledged, and the peer must not count it (issue 11, defect 8).
    */
@@ -709,9 +738,18 @@ public final class Replica {
             + " not caught up with a peer of dc " + config.dc() + " since it started (no anti-entropy exchange of its"
             + " own has completed yet)");
       }
+      // The first keys only, when all would pass the cap; the peer asks again for the rest.
       ReadStatesResponse.Builder response = ReadStatesResponse.newBuilder();
+      int bytes = 0;
       for (String key : request.getKeysList()) {
-        response.addStates(StateMessages.toMessage(key, store.get(key)));
+        dev.tally.peer.v1.CounterState state = StateMessages.toMessage(key, store.get(key));
+        int size = com.google.protobuf.CodedOutputStream.computeMessageSize(
+            ReadStatesResponse.STATES_FIELD_NUMBER, state);
+        if (response.getStatesCount() > 0 && bytes + size > config.maxPeerMessageBytes()) {
+          break;
+        }
+        bytes += size;
+        response.addStates(state);
       }
       return response.build();
     });

@@ -17,6 +17,12 @@ import java.util.Objects;
  * @param digestTreeDepth levels below the digest root (fanout 64); 3 gives 262,144 leaves
  * @param remoteDcFanout nodes of each remote DC that this node sends its deltas to
  * @param quorumTimeout how long a QUORUM read or write waits for a majority
+ * @param maxPeerMessageBytes the largest anti-entropy sync or QUORUM read message (request or
+ *     reply) this node builds; more states are paged by bytes (one state larger than this still
+ *     goes, alone). Keep it well below the peers' inbound message limit.
+ * @param mergeChunkKeys most keys of a peer's states (anti-entropy, read repair) merged in one
+ *     replica-thread task and one store write; a larger merge yields to local writes between
+ *     chunks, so it holds them up for one chunk at most
  */
 public record ReplicaConfig(
     String nodeName,
@@ -28,7 +34,16 @@ public record ReplicaConfig(
     Duration antiEntropyInterval,
     int digestTreeDepth,
     int remoteDcFanout,
-    Duration quorumTimeout) {
+    Duration quorumTimeout,
+    int maxPeerMessageBytes,
+    int mergeChunkKeys) {
+
+  /** Default {@link #maxPeerMessageBytes}: 1 MiB, a sixteenth of the node's 16 MiB inbound limit. */
+  public static final int DEFAULT_MAX_PEER_MESSAGE_BYTES = 1 << 20;
+  /** Default {@link #mergeChunkKeys}: about one group commit's worth of keys. */
+  public static final int DEFAULT_MERGE_CHUNK_KEYS = 1000;
+  /** Smallest {@link #maxPeerMessageBytes}: a few states with maximum-size (4 KiB) keys must fit. */
+  public static final int MIN_PEER_MESSAGE_BYTES = 16 << 10;
 
   public ReplicaConfig {
     Objects.requireNonNull(nodeName, "nodeName");
@@ -51,6 +66,21 @@ public record ReplicaConfig(
     if (remoteDcFanout < 1) {
       throw new IllegalArgumentException("remoteDcFanout must be >= 1, got " + remoteDcFanout);
     }
+    if (maxPeerMessageBytes < MIN_PEER_MESSAGE_BYTES) {
+      throw new IllegalArgumentException("maxPeerMessageBytes must be >= " + MIN_PEER_MESSAGE_BYTES
+          + " (a few maximum-size keys), got " + maxPeerMessageBytes);
+    }
+    if (mergeChunkKeys < 1) {
+      throw new IllegalArgumentException("mergeChunkKeys must be >= 1, got " + mergeChunkKeys);
+    }
+  }
+
+  /** The settings with the default {@link #maxPeerMessageBytes} and {@link #mergeChunkKeys}. */
+  public ReplicaConfig(String nodeName, String dc, long replicaId, Duration gossipInterval, int maxDeltaKeys,
+      int maxPendingKeysPerPeer, Duration antiEntropyInterval, int digestTreeDepth, int remoteDcFanout,
+      Duration quorumTimeout) {
+    this(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer, antiEntropyInterval,
+        digestTreeDepth, remoteDcFanout, quorumTimeout, DEFAULT_MAX_PEER_MESSAGE_BYTES, DEFAULT_MERGE_CHUNK_KEYS);
   }
 
   /** Production defaults for a node. */
@@ -61,32 +91,42 @@ public record ReplicaConfig(
 
   public ReplicaConfig withGossipInterval(Duration d) {
     return new ReplicaConfig(nodeName, dc, replicaId, d, maxDeltaKeys, maxPendingKeysPerPeer,
-        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout);
+        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes, mergeChunkKeys);
   }
 
   public ReplicaConfig withAntiEntropyInterval(Duration d) {
     return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
-        d, digestTreeDepth, remoteDcFanout, quorumTimeout);
+        d, digestTreeDepth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes, mergeChunkKeys);
   }
 
   public ReplicaConfig withDigestTreeDepth(int depth) {
     return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
-        antiEntropyInterval, depth, remoteDcFanout, quorumTimeout);
+        antiEntropyInterval, depth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes, mergeChunkKeys);
   }
 
   public ReplicaConfig withLimits(int deltaKeys, int pendingKeysPerPeer) {
     return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, deltaKeys, pendingKeysPerPeer,
-        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout);
+        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes, mergeChunkKeys);
   }
 
   public ReplicaConfig withRemoteDcFanout(int fanout) {
     return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
-        antiEntropyInterval, digestTreeDepth, fanout, quorumTimeout);
+        antiEntropyInterval, digestTreeDepth, fanout, quorumTimeout, maxPeerMessageBytes, mergeChunkKeys);
   }
 
   public ReplicaConfig withQuorumTimeout(Duration d) {
     return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
-        antiEntropyInterval, digestTreeDepth, remoteDcFanout, d);
+        antiEntropyInterval, digestTreeDepth, remoteDcFanout, d, maxPeerMessageBytes, mergeChunkKeys);
+  }
+
+  public ReplicaConfig withMaxPeerMessageBytes(int bytes) {
+    return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
+        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout, bytes, mergeChunkKeys);
+  }
+
+  public ReplicaConfig withMergeChunkKeys(int keys) {
+    return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
+        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes, keys);
   }
 
   @Override
@@ -95,7 +135,8 @@ public record ReplicaConfig(
         + ", gossipInterval=" + gossipInterval + ", maxDeltaKeys=" + maxDeltaKeys
         + ", maxPendingKeysPerPeer=" + maxPendingKeysPerPeer + ", antiEntropyInterval=" + antiEntropyInterval
         + ", digestTreeDepth=" + digestTreeDepth + ", remoteDcFanout=" + remoteDcFanout
-        + ", quorumTimeout=" + quorumTimeout + "]";
+        + ", quorumTimeout=" + quorumTimeout + ", maxPeerMessageBytes=" + maxPeerMessageBytes
+        + ", mergeChunkKeys=" + mergeChunkKeys + "]";
   }
 
   private static void requirePositive(Duration d, String name) {

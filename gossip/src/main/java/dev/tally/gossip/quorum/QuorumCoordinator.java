@@ -52,11 +52,13 @@ public final class QuorumCoordinator {
   private final ClusterView view;
   private final StateMerger merger;
   private final java.util.function.BooleanSupplier caughtUp;
+  private final int maxMessageBytes;
   private final Set<Operation<?>> running = new LinkedHashSet<>();
   private boolean closed;
 
   public QuorumCoordinator(NodeRef self, Duration timeout, Scheduler scheduler, StateStore store,
-      PeerTransport transport, ClusterView view, StateMerger merger, java.util.function.BooleanSupplier caughtUp) {
+      PeerTransport transport, ClusterView view, StateMerger merger, java.util.function.BooleanSupplier caughtUp,
+      int maxMessageBytes) {
     this.self = self;
     this.timeout = timeout;
     this.scheduler = scheduler;
@@ -65,6 +67,7 @@ public final class QuorumCoordinator {
     this.view = view;
     this.merger = merger;
     this.caughtUp = caughtUp;
+    this.maxMessageBytes = maxMessageBytes;
   }
 
   /**
@@ -72,12 +75,10 @@ public final class QuorumCoordinator {
    * (read repair) and completes {@code result} with the merged states, one per key, in order.
    */
   public void read(List<String> keys, CompletableFuture<List<KeyState>> result) {
-    ReadStatesRequest request = ReadStatesRequest.newBuilder().setFrom(self).addAllKeys(keys).build();
     ReadOperation op = new ReadOperation(keys, result);
     if (op.begin()) {
       for (String peer : op.asked) {
-        transport.readStates(peer, request).whenComplete((response, error) ->
-            scheduler.execute(() -> op.onReadReply(peer, response, error)));
+        op.ask(peer, 0);
       }
     }
   }
@@ -226,10 +227,17 @@ public final class QuorumCoordinator {
     abstract String afterFailure();
   }
 
+  /**
+   * A QUORUM read pages by bytes: each request to a peer carries as many of the remaining keys as
+   * fit in maxMessageBytes, a peer may answer only the first of them (to keep its reply under its
+   * own cap), and the next request starts after the last key answered. A peer counts once it has
+   * answered every key.
+   */
   private final class ReadOperation extends Operation<List<KeyState>> {
     private final List<String> keys;
     private final List<KeyState> answers = new ArrayList<>();
-    private final Set<String> answered = new HashSet<>();
+    /** Per asked peer, the first key of the page in flight; a reply for another page is ignored. */
+    private final java.util.Map<String, Integer> pageStart = new java.util.HashMap<>();
     private NodeRef someResponder;
 
     ReadOperation(List<String> keys, CompletableFuture<List<KeyState>> result) {
@@ -237,27 +245,52 @@ public final class QuorumCoordinator {
       this.keys = keys;
     }
 
-    void onReadReply(String peer, ReadStatesResponse response, Throwable error) {
-      if (settled() || !answered.add(peer)) {
+    void ask(String peer, int from) {
+      ReadStatesRequest.Builder request = ReadStatesRequest.newBuilder().setFrom(self);
+      int bytes = request.build().getSerializedSize();
+      int to = from;
+      while (to < keys.size()) {
+        int keyBytes = com.google.protobuf.CodedOutputStream.computeStringSize(
+            ReadStatesRequest.KEYS_FIELD_NUMBER, keys.get(to));
+        if (to > from && bytes + keyBytes > maxMessageBytes) {
+          break;
+        }
+        bytes += keyBytes;
+        request.addKeys(keys.get(to));
+        to++;
+      }
+      pageStart.put(peer, from);
+      int end = to;
+      transport.readStates(peer, request.build()).whenComplete((response, error) ->
+          scheduler.execute(() -> onReadReply(peer, from, end, response, error)));
+    }
+
+    void onReadReply(String peer, int from, int to, ReadStatesResponse response, Throwable error) {
+      Integer expected = pageStart.get(peer);
+      if (settled() || expected == null || expected != from) {
         return;
       }
       if (error != null) {
+        pageStart.remove(peer);
         onFailure(peer, error);
         return;
       }
       List<KeyState> states;
       try {
         states = PeerInput.states(response.getStatesList(), "states");
-        if (states.size() != keys.size()) {
-          throw new IllegalArgumentException("peer " + peer + " answered " + states.size() + " states for " + keys.size() + " keys");
+        int asked = to - from;
+        if (states.size() > asked || (states.isEmpty() && asked > 0)) {
+          throw new IllegalArgumentException("peer " + peer + " answered " + states.size() + " states for " + asked
+              + " keys (want 1.." + asked + ")");
         }
-        for (int i = 0; i < keys.size(); i++) {
-          if (!states.get(i).key().equals(keys.get(i))) {
+        for (int i = 0; i < states.size(); i++) {
+          if (!states.get(i).key().equals(keys.get(from + i))) {
             throw new IllegalArgumentException("peer " + peer + " answered key '" + states.get(i).key()
-                + "' at position " + i + " instead of '" + keys.get(i) + "'");
+                + "' at position " + (from + i) + " instead of '" + keys.get(from + i) + "'");
           }
         }
       } catch (IllegalArgumentException e) {
+        pageStart.remove(peer);
         onFailure(peer, e);
         return;
       }
@@ -266,6 +299,12 @@ public final class QuorumCoordinator {
           answers.add(ks);
         }
       }
+      int next = from + states.size();
+      if (next < keys.size()) {
+        ask(peer, next);
+        return;
+      }
+      pageStart.remove(peer);
       Member m = view.peer(peer);
       someResponder = NodeRef.newBuilder().setName(peer).setDc(m == null ? self.getDc() : m.dc()).build();
       onAck();
@@ -273,14 +312,20 @@ public final class QuorumCoordinator {
 
     @Override
     void complete() {
-      if (!answers.isEmpty()) {
-        merger.merge(answers, someResponder);
-      }
-      List<KeyState> out = new ArrayList<>(keys.size());
-      for (String key : keys) {
-        out.add(new KeyState(key, store.get(key)));
-      }
-      result.complete(out);
+      // Read repair first: the answer is read from the store once the merge is durable here.
+      CompletableFuture<Integer> merged = answers.isEmpty()
+          ? CompletableFuture.completedFuture(0) : merger.merge(answers, someResponder);
+      merged.whenComplete((changed, error) -> {
+        if (error != null) {
+          result.completeExceptionally(error);
+          return;
+        }
+        List<KeyState> out = new ArrayList<>(keys.size());
+        for (String key : keys) {
+          out.add(new KeyState(key, store.get(key)));
+        }
+        result.complete(out);
+      });
     }
 
     @Override

@@ -15,6 +15,7 @@ import dev.tally.peer.v1.BucketSyncRequest;
 import dev.tally.peer.v1.BucketSyncResponse;
 import dev.tally.peer.v1.DigestRequest;
 import dev.tally.peer.v1.DigestResponse;
+import dev.tally.peer.v1.HashRange;
 import dev.tally.peer.v1.NodeRef;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -138,7 +139,7 @@ class AntiEntropyExchangeTest {
 
     assertThat(a2.store.dump()).isEqualTo(a1.store.dump());
     assertThat(a1.transport.calls("SyncBuckets")).allSatisfy(c ->
-        assertThat(((BucketSyncRequest) c.request).getLeavesCount()).isLessThanOrEqualTo(256));
+        assertThat(((BucketSyncRequest) c.request).getRangesCount()).isLessThanOrEqualTo(256));
     assertThat(a1.transport.statesShipped("SyncBuckets")).isEqualTo(5_000);
   }
 
@@ -205,9 +206,9 @@ class AntiEntropyExchangeTest {
     assertThat(a1.store.dump()).isEqualTo(a2.store.dump());
     List<BucketSyncResponse> replies = a1.transport.calls("SyncBuckets").stream()
         .map(c -> (BucketSyncResponse) c.response).toList();
-    assertThat(replies).anySatisfy(r -> assertThat(r.getDeferredLeavesCount()).isPositive());
+    assertThat(replies).anySatisfy(r -> assertThat(r.getDeferredRangesCount()).isPositive());
     assertThat(replies).allSatisfy(r -> assertThat(r.getSerializedSize())
-        .isLessThan(dev.tally.gossip.antientropy.AntiEntropy.MAX_SYNC_RESPONSE_BYTES + 200_000));
+        .isLessThanOrEqualTo(ReplicaConfig.DEFAULT_MAX_PEER_MESSAGE_BYTES));
   }
 
   // ------------------------------------------------------------------ responder validation
@@ -287,7 +288,7 @@ class AntiEntropyExchangeTest {
         .addStates(StateMessages.toMessage(outside, PnCounter.EMPTY.increment(5, 1, 1)))
         .build()));
     assertThat(e).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("states[1].key '" + outside + "'")
-        .hasMessageContaining("which leaves does not list");
+        .hasMessageContaining("which no listed leaf or range covers");
     assertThat(a2.store.dump()).isEqualTo(before);
     assertThat(a2.store.writes()).isEqualTo(writes);
   }
@@ -319,5 +320,62 @@ class AntiEntropyExchangeTest {
     assertThat(response.join().getChanged()).isEqualTo(1);
     assertThat(response.join().getStatesCount()).as("the requester already has every state of the leaf").isZero();
     assertThat(a2.state("key-1").p(5)).isEqualTo(3);
+  }
+
+  @Test
+  void onSyncBuckets_rangeEmptyOrAcrossALeafBoundary_isRejected() {
+    TestNode a2 = responder();
+    DigestTree tree = a2.replica.digestTree();
+    assertThat(failure(a2.replica.onSyncBuckets(BucketSyncRequest.newBuilder().setFrom(peerRef).setTreeDepth(2)
+        .addRanges(HashRange.newBuilder().setStart(5).setEnd(5)).build())))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ranges[0] hash range [5, 5) is empty");
+    assertThat(failure(a2.replica.onSyncBuckets(BucketSyncRequest.newBuilder().setFrom(peerRef).setTreeDepth(2)
+        .addRanges(HashRange.newBuilder().setStart(tree.leafStart(1) - 1).setEnd(tree.leafStart(1) + 1)).build())))
+        .hasMessageContaining("crosses from leaf 0 into leaf 1");
+  }
+
+  @Test
+  void onSyncBuckets_stateInTheLeafButOutsideTheListedRange_isRejected() {
+    TestNode a2 = responder();
+    DigestTree tree = a2.replica.digestTree();
+    String key = "fresh-1";
+    long hash = Integer.toUnsignedLong(dev.tally.gossip.digest.KeyHash.of(key));
+    int leaf = tree.leafOf(key);
+    // The leaf's part before the key, not the key itself.
+    HashRange before = HashRange.newBuilder().setStart(tree.leafStart(leaf)).setEnd(Math.max(hash, tree.leafStart(leaf) + 1)).build();
+    Throwable e = failure(a2.replica.onSyncBuckets(BucketSyncRequest.newBuilder().setFrom(peerRef).setTreeDepth(2)
+        .addRanges(before).addStates(StateMessages.toMessage(key, PnCounter.EMPTY.increment(5, 1, 1))).build()));
+    assertThat(e).hasMessageContaining("states[0].key 'fresh-1'").hasMessageContaining("no listed leaf or range covers");
+  }
+
+  @Test
+  void onSyncBuckets_replyPastTheCap_answersTheFirstKeysAndDefersTheRestOfTheSpan() {
+    TestNode a2 = cluster.add("a2", "A", c -> c.withDigestTreeDepth(1)
+        .withMaxPeerMessageBytes(ReplicaConfig.MIN_PEER_MESSAGE_BYTES));
+    cluster.add("a1", "A");
+    List<KeyState> big = new ArrayList<>();
+    for (int i = 0; big.size() < 20; i++) {
+      String key = i + "-" + "k".repeat(4000);
+      if (DigestTree.leafOf(key, 1) == 0) {
+        big.add(new KeyState(key, PnCounter.EMPTY.increment(5, 1, 1)));
+      }
+    }
+    a2.store.write(big, StoreAttachment.NONE);
+    cluster.start();
+
+    CompletableFuture<BucketSyncResponse> reply = a2.replica.onSyncBuckets(BucketSyncRequest.newBuilder()
+        .setFrom(peerRef).setTreeDepth(1).addLeaves(0).build());
+    cluster.run(Duration.ZERO);
+
+    BucketSyncResponse r = reply.join();
+    assertThat(r.getSerializedSize()).isLessThanOrEqualTo(ReplicaConfig.MIN_PEER_MESSAGE_BYTES);
+    assertThat(r.getStatesCount()).isBetween(1, 19);
+    List<KeyState> inOrder = new ArrayList<>();
+    a2.store.scan(0, a2.replica.digestTree().leafStart(1), inOrder::add);
+    assertThat(r.getStatesList()).extracting(dev.tally.peer.v1.CounterState::getKey)
+        .containsExactlyElementsOf(inOrder.subList(0, r.getStatesCount()).stream().map(KeyState::key).toList());
+    long firstLeftOut = Integer.toUnsignedLong(dev.tally.gossip.digest.KeyHash.of(inOrder.get(r.getStatesCount()).key()));
+    assertThat(r.getDeferredRangesList()).containsExactly(HashRange.newBuilder().setStart(firstLeftOut)
+        .setEnd(a2.replica.digestTree().leafStart(1)).build());
   }
 }

@@ -17,6 +17,7 @@ public final class CountingStore implements StateStore {
   private boolean failNext;
   private boolean failNextGet;
   private boolean failNextScan;
+  private Consumer<Collection<KeyState>> onWrite = states -> {};
 
   @Override
   public PnCounter get(String key) {
@@ -34,6 +35,7 @@ public final class CountingStore implements StateStore {
       throw new StoreException("injected store failure");
     }
     writes++;
+    onWrite.accept(states);
     inner.write(states, attachment);
   }
 
@@ -56,6 +58,11 @@ public final class CountingStore implements StateStore {
 
   public void failNextWrite() {
     failNext = true;
+  }
+
+  /** Called with every write's states (on the writing thread) just before they are stored. */
+  public void onWrite(Consumer<Collection<KeyState>> hook) {
+    onWrite = hook;
   }
 
   /** The next {@link #get} throws a {@link StoreException}. */

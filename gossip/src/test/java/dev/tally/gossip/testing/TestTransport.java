@@ -23,9 +23,13 @@ import java.util.function.BiFunction;
 /**
  * One node's outbound calls in a {@link TestCluster}: delivered to the target replica after a
  * small virtual delay, with a deadline, and recorded. A link can be cut both ways (calls time out)
- * or made to fail fast.
+ * or made to fail fast. Like gRPC with the node's settings, a request or reply larger than
+ * {@link #MAX_MESSAGE_BYTES} fails the call (RESOURCE_EXHAUSTED) instead of being delivered.
  */
 public final class TestTransport implements PeerTransport {
+  /** The node's inbound message limit (node Limits.MAX_INBOUND_MESSAGE_BYTES). */
+  public static final int MAX_MESSAGE_BYTES = 16 << 20;
+
   /**
    * How a link behaves: UP delivers; BLACKHOLE loses everything (calls fail at their deadline);
    * REFUSE fails calls fast; HANG never answers at all, breaking the transport's deadline promise.
@@ -108,6 +112,11 @@ public final class TestTransport implements PeerTransport {
     return call("ReadStates", peer, request, 0, Replica::onReadStates, ReadStatesResponse::getStatesCount);
   }
 
+  private static IllegalStateException tooLarge(String method, String what, int bytes) {
+    return new IllegalStateException("RESOURCE_EXHAUSTED: " + method + " " + what + " of " + bytes
+        + " bytes is larger than the inbound message limit of " + MAX_MESSAGE_BYTES + " bytes");
+  }
+
   private <Q, R> CompletableFuture<R> call(String method, String peer, Q request, int requestStates,
       BiFunction<Replica, Q, CompletableFuture<R>> handler, java.util.function.ToIntFunction<R> responseStates) {
     Call call = new Call(method, peer, request, requestStates);
@@ -120,6 +129,11 @@ public final class TestTransport implements PeerTransport {
         result.completeExceptionally(new TimeoutException(method + " to " + peer + " passed its deadline")));
     Link link = links.getOrDefault(peer, Link.UP);
     Replica target = peers.get(peer);
+    int requestBytes = ((com.google.protobuf.MessageLite) request).getSerializedSize();
+    if (requestBytes > MAX_MESSAGE_BYTES) {
+      time.enqueue(self, delayNanos, () -> result.completeExceptionally(tooLarge(method, "request", requestBytes)));
+      return result;
+    }
     if (link == Link.REFUSE || target == null) {
       time.enqueue(self, delayNanos, () -> result.completeExceptionally(new ConnectException(peer + " refused")));
       return result;
@@ -136,9 +150,12 @@ public final class TestTransport implements PeerTransport {
       if (links.getOrDefault(peer, Link.UP) != Link.UP) {
         return;
       }
+      int responseBytes = response == null ? 0 : ((com.google.protobuf.MessageLite) response).getSerializedSize();
       time.enqueue(self, delayNanos, () -> {
         if (error != null) {
           result.completeExceptionally(error);
+        } else if (responseBytes > MAX_MESSAGE_BYTES) {
+          result.completeExceptionally(tooLarge(method, "reply", responseBytes));
         } else {
           result.complete(response);
         }

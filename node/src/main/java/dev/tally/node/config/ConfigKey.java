@@ -51,7 +51,10 @@ public enum ConfigKey {
   MAX_PENDING_WRITES("max-pending-writes", "N",
       "Writes queued or in flight before new ones are shed with RESOURCE_EXHAUSTED.", "100000", null),
   MAX_WATCH_STREAMS("max-watch-streams", "N",
-      "Concurrent Watch streams before new ones are refused with RESOURCE_EXHAUSTED.", "1000", null);
+      "Concurrent Watch streams before new ones are refused with RESOURCE_EXHAUSTED.", "1000", null),
+  MAX_PEER_MESSAGE_BYTES("max-peer-message-bytes", "BYTES",
+      "Largest anti-entropy sync or QUORUM read message (request or reply) this node builds; more states go in further messages. 16384..8388608 (half the 16 MiB inbound limit).",
+      "1048576", null);
 
   private final String key;
   private final String paramLabel;

@@ -127,7 +127,8 @@ public final class ConfigLoader {
           p.duration(ConfigKey.FAILURE_TIMEOUT),
           p.duration(ConfigKey.DEDUPE_WINDOW),
           p.integer(ConfigKey.MAX_PENDING_WRITES),
-          p.integer(ConfigKey.MAX_WATCH_STREAMS));
+          p.integer(ConfigKey.MAX_WATCH_STREAMS),
+          p.integer(ConfigKey.MAX_PEER_MESSAGE_BYTES));
       return new LoadedConfig(config, sources, file);
     } catch (ConfigException e) {
       // Add where the offending value came from, so the operator knows which layer to fix.

@@ -35,12 +35,17 @@ public record NodeConfig(
     Duration failureTimeout,
     Duration dedupeWindow,
     int maxPendingWrites,
-    int maxWatchStreams) {
+    int maxWatchStreams,
+    int maxPeerMessageBytes) {
 
   private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,252}");
   private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   static final int MAX_PENDING_WRITES_LIMIT = 10_000_000;
   static final int MAX_WATCH_STREAMS_LIMIT = 1_000_000;
+  /** The engine's floor (ReplicaConfig.MIN_PEER_MESSAGE_BYTES): a few 4 KiB-key states must fit. */
+  static final int MIN_PEER_MESSAGE_BYTES = 16 << 10;
+  /** Half the node's 16 MiB inbound message limit (api.Limits), leaving room for a state larger than the cap. */
+  static final int MAX_PEER_MESSAGE_BYTES_LIMIT = 8 << 20;
 
   /** @throws ConfigException naming the first invalid setting */
   public NodeConfig {
@@ -87,6 +92,8 @@ public record NodeConfig(
     requirePositive(ConfigKey.DEDUPE_WINDOW, dedupeWindow);
     requireRange(ConfigKey.MAX_PENDING_WRITES, maxPendingWrites, 1, MAX_PENDING_WRITES_LIMIT);
     requireRange(ConfigKey.MAX_WATCH_STREAMS, maxWatchStreams, 1, MAX_WATCH_STREAMS_LIMIT);
+    requireRange(ConfigKey.MAX_PEER_MESSAGE_BYTES, maxPeerMessageBytes, MIN_PEER_MESSAGE_BYTES,
+        MAX_PEER_MESSAGE_BYTES_LIMIT);
   }
 
   /** The membership (failure detector) port, TCP and UDP: always {@code peer-port + 1}. */
@@ -123,6 +130,7 @@ public record NodeConfig(
     m.put(ConfigKey.DEDUPE_WINDOW, Durations.format(dedupeWindow));
     m.put(ConfigKey.MAX_PENDING_WRITES, Integer.toString(maxPendingWrites));
     m.put(ConfigKey.MAX_WATCH_STREAMS, Integer.toString(maxWatchStreams));
+    m.put(ConfigKey.MAX_PEER_MESSAGE_BYTES, Integer.toString(maxPeerMessageBytes));
     return m;
   }
 

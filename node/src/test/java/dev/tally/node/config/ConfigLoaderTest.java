@@ -94,11 +94,12 @@ class ConfigLoaderTest {
         "peer-port: 9001", "metrics-port: 0", "data-dir: /data", "seeds: [10.0.0.6:9001, '[::1]:9001']",
         "durability: async", "gossip-interval: 20ms", "anti-entropy-interval: 5s", "quorum-timeout: 1s",
         "peer-timeout: 300ms", "heartbeat-interval: 100ms", "failure-timeout: 2s",
-        "dedupe-window: 1h", "max-pending-writes: 500", "max-watch-streams: 7", ""));
+        "dedupe-window: 1h", "max-pending-writes: 500", "max-watch-streams: 7", "max-peer-message-bytes: 65536", ""));
 
     NodeConfig c = load(Map.of("config", file.toString()), Map.of()).config();
 
     assertThat(c.name()).isEqualTo("n1");
+    assertThat(c.maxPeerMessageBytes()).isEqualTo(65536);
     assertThat(c.clusterId()).isEqualTo("prod");
     assertThat(c.host()).isEqualTo("0.0.0.0");
     assertThat(c.advertiseHost()).isEqualTo("n1.example");
@@ -232,6 +233,8 @@ class ConfigLoaderTest {
         new Case("dedupe-window", "721h", "invalid dedupe-window '721h': must be a duration from 1ms to 720h"),
         new Case("max-pending-writes", "0", "invalid max-pending-writes '0'"),
         new Case("max-watch-streams", "many", "invalid max-watch-streams 'many'"),
+        new Case("max-peer-message-bytes", "1000", "invalid max-peer-message-bytes '1000': must be a whole number 16384..8388608"),
+        new Case("max-peer-message-bytes", "16777216", "invalid max-peer-message-bytes '16777216'"),
         new Case("name", "bad name", "invalid name 'bad name'"),
         new Case("dc", "", "invalid dc ''"),
         new Case("cluster-id", "a/b", "invalid cluster-id 'a/b'"),

@@ -44,9 +44,11 @@ public final class QuorumException extends RuntimeException {
     this.selfCounted = selfCounted;
   }
 
-  /** Why a node does not count itself toward a QUORUM read, as the messages say it. */
-  public static final String NOT_COUNTED = "this node is not counted: it has not caught up with a peer of its dc"
-      + " since it started (no anti-entropy exchange of its own has completed yet)";
+  /** Why a node does not count toward QUORUM reads, as the messages say it. */
+  public static final String NOT_CAUGHT_UP = "it has not caught up with a peer of its dc since it started"
+      + " (no anti-entropy exchange of its own has completed yet)";
+  /** The same, said of the node that reports the failure. */
+  public static final String NOT_COUNTED = "this node is not counted: " + NOT_CAUGHT_UP;
 
   public Reason reason() {
     return reason;

@@ -357,7 +357,7 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
   private String confirmation(QuorumException q, String verb) {
     String needed = verb + " " + q.acks() + " of " + q.needed() + " replicas needed in dc " + quorum.dc()
         + " (a majority of its " + q.dcSize() + " members, "
-        + (q.selfCounted() ? "this node included)" : "without this node: " + QuorumException.NOT_COUNTED + ")");
+        + (q.selfCounted() ? "this node included)" : "without this node: " + QuorumException.NOT_CAUGHT_UP + ")");
     switch (q.reason()) {
       case TIMED_OUT:
         return needed + " within " + Durations.format(quorum.quorumTimeout());

@@ -182,13 +182,14 @@ class MembershipTest {
     assertThat(s.getMembersList()).extracting(MemberStatus::getName).containsExactly("n1", "n2", "n3");
     assertThat(s.getMembersList()).filteredOn(m -> !m.getSelf())
         .allSatisfy(m -> assertThat(m.getState()).isEqualTo(MemberStatus.State.STATE_DEAD));
-    // A DC of three needs two: n1 alone is not a majority, and says so instead of answering.
+    // A DC of three needs two: n1 alone is not a majority, and says so instead of answering. Just
+    // restarted, it does not even count itself toward a read until it has caught up with a peer.
     assertStatus(() -> c.stub("n1").increment(IncrementRequest.newBuilder().setKey("k").setRequestId("r1")
             .setConsistency(Consistency.CONSISTENCY_QUORUM).build()),
         Status.Code.UNAVAILABLE, "confirmed by 1 of 2 replicas needed in dc dc1", "a majority of its 3 members");
     assertStatus(() -> c.stub("n1").get(GetRequest.newBuilder().setKey("k").setConsistency(Consistency.CONSISTENCY_QUORUM)
         .build()), Status.Code.UNAVAILABLE, "answered by 0 of 2 replicas needed in dc dc1",
-        "this node is not counted: it has not caught up");
+        "without this node: it has not caught up with a peer of its dc since it started");
 
     c.start("n2");
     c.awaitMembership();

@@ -12,19 +12,13 @@ import dev.tally.gossip.store.KeyState;
 import dev.tally.gossip.store.StateStore;
 import dev.tally.gossip.store.StoreAttachment;
 import dev.tally.gossip.store.StoreException;
+import dev.tally.gossip.testing.NoTransport;
 import dev.tally.gossip.testing.TestCluster;
 import dev.tally.gossip.testing.TestMembership;
 import dev.tally.gossip.testing.VirtualTime;
-import dev.tally.gossip.transport.PeerTransport;
-import dev.tally.peer.v1.BucketSyncRequest;
-import dev.tally.peer.v1.BucketSyncResponse;
 import dev.tally.peer.v1.DeltaAck;
 import dev.tally.peer.v1.DeltaBatch;
-import dev.tally.peer.v1.DigestRequest;
-import dev.tally.peer.v1.DigestResponse;
 import dev.tally.peer.v1.NodeRef;
-import dev.tally.peer.v1.ReadStatesRequest;
-import dev.tally.peer.v1.ReadStatesResponse;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -111,29 +105,6 @@ class ReplicaStagedWritesTest {
       while (!queued.isEmpty()) {
         queued.pollFirst().done().completeExceptionally(new StoreException("injected: disk full"));
       }
-    }
-  }
-
-  /** Calls go nowhere: these tests never let a gossip or anti-entropy timer fire. */
-  static final class NoTransport implements PeerTransport {
-    @Override
-    public CompletableFuture<DeltaAck> pushDelta(String peer, DeltaBatch batch) {
-      return CompletableFuture.failedFuture(new IllegalStateException("no transport"));
-    }
-
-    @Override
-    public CompletableFuture<DigestResponse> compareDigest(String peer, DigestRequest request) {
-      return CompletableFuture.failedFuture(new IllegalStateException("no transport"));
-    }
-
-    @Override
-    public CompletableFuture<BucketSyncResponse> syncBuckets(String peer, BucketSyncRequest request) {
-      return CompletableFuture.failedFuture(new IllegalStateException("no transport"));
-    }
-
-    @Override
-    public CompletableFuture<ReadStatesResponse> readStates(String peer, ReadStatesRequest request) {
-      return CompletableFuture.failedFuture(new IllegalStateException("no transport"));
     }
   }
 

@@ -8,21 +8,15 @@ import dev.tally.gossip.engine.Replica;
 import dev.tally.gossip.engine.ReplicaListener;
 import dev.tally.gossip.membership.Member;
 import dev.tally.gossip.membership.MemberState;
+import dev.tally.gossip.testing.NoTransport;
 import dev.tally.gossip.testing.SimulatedStore;
 import dev.tally.gossip.testing.SimulatedStore.Fault;
 import dev.tally.gossip.testing.TestCluster;
 import dev.tally.gossip.testing.TestMembership;
 import dev.tally.gossip.testing.VirtualTime;
-import dev.tally.gossip.transport.PeerTransport;
-import dev.tally.peer.v1.BucketSyncRequest;
-import dev.tally.peer.v1.BucketSyncResponse;
 import dev.tally.peer.v1.DeltaAck;
 import dev.tally.peer.v1.DeltaBatch;
-import dev.tally.peer.v1.DigestRequest;
-import dev.tally.peer.v1.DigestResponse;
 import dev.tally.peer.v1.NodeRef;
-import dev.tally.peer.v1.ReadStatesRequest;
-import dev.tally.peer.v1.ReadStatesResponse;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -199,29 +193,6 @@ class GroupCommitWriterFaultTest {
     @Override
     public void scan(long fromHash, long toHashExclusive, java.util.function.Consumer<dev.tally.gossip.store.KeyState> visitor) {
       inner.scan(fromHash, toHashExclusive, visitor);
-    }
-  }
-
-  /** Calls go nowhere: these tests never let a gossip or anti-entropy timer fire. */
-  static final class NoTransport implements PeerTransport {
-    @Override
-    public CompletableFuture<DeltaAck> pushDelta(String peer, DeltaBatch batch) {
-      return CompletableFuture.failedFuture(new IllegalStateException("no transport"));
-    }
-
-    @Override
-    public CompletableFuture<DigestResponse> compareDigest(String peer, DigestRequest request) {
-      return CompletableFuture.failedFuture(new IllegalStateException("no transport"));
-    }
-
-    @Override
-    public CompletableFuture<BucketSyncResponse> syncBuckets(String peer, BucketSyncRequest request) {
-      return CompletableFuture.failedFuture(new IllegalStateException("no transport"));
-    }
-
-    @Override
-    public CompletableFuture<ReadStatesResponse> readStates(String peer, ReadStatesRequest request) {
-      return CompletableFuture.failedFuture(new IllegalStateException("no transport"));
     }
   }
 }

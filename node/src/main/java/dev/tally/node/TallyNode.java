@@ -19,6 +19,7 @@ import dev.tally.node.cluster.ReplicatedClusterStatus;
 import dev.tally.node.config.NodeConfig;
 import dev.tally.node.membership.AtomixMembership;
 import dev.tally.node.membership.KnownMembers;
+import dev.tally.node.membership.MemberInfo;
 import dev.tally.node.metrics.MetricsHttpServer;
 import dev.tally.node.metrics.ReplicationMetrics;
 import dev.tally.node.metrics.WriteMeters;
@@ -30,6 +31,16 @@ import dev.tally.node.storage.DataDirException;
 import dev.tally.node.storage.RocksStateStore;
 import dev.tally.node.storage.StoreHealth;
 import dev.tally.gossip.write.GroupCommitWriter;
+import dev.tally.gossip.failover.BackgroundResolver;
+import dev.tally.gossip.failover.FailoverCoordinator;
+import dev.tally.gossip.failover.ResolveResponder;
+import dev.tally.gossip.failover.RetryHorizon;
+import dev.tally.node.api.NodeNameHeader;
+import dev.tally.node.config.FailoverResolution;
+import dev.tally.node.metrics.FailoverMeters;
+import dev.tally.peer.v1.NodeRef;
+import java.util.Collection;
+import java.util.function.Supplier;
 import dev.tally.node.write.ReplicaThread;
 import io.grpc.BindableService;
 import io.grpc.ClientInterceptor;
@@ -95,6 +106,10 @@ public final class TallyNode implements AutoCloseable {
   private static final List<String> SERVICES =
       List.of("", "tally.v1.CounterService", "tally.v1.ClusterService");
   private static final Duration REPLICA_START_TIMEOUT = Duration.ofMinutes(5);
+  /** A retried write's unreachable prior node is asked again after this, doubling up to the max. */
+  private static final Duration FAILOVER_RETRY_MIN = Duration.ofMillis(500);
+  private static final Duration FAILOVER_RETRY_MAX = Duration.ofSeconds(30);
+
   /** The first store probe after a failed write, and the longest wait between probes. */
   private static final Duration STORE_PROBE_MIN = Duration.ofSeconds(1);
   private static final Duration STORE_PROBE_MAX = Duration.ofSeconds(30);
@@ -187,6 +202,12 @@ public final class TallyNode implements AutoCloseable {
   private GrpcPeerTransport transport;
   private Replica replica;
   private GroupCommitWriter writer;
+  private BackgroundResolver failoverResolver;
+  /**
+   * This node's clock (ms) from which its dedupe records are complete: the data dir's creation, or
+   * the start that took a new replica id (its dir may be a rolled-back copy that lost records).
+   */
+  private volatile long remembersSince;
   private WatchHub watches;
   private ReadExecutor reads;
   private HealthStatusManager health;
@@ -234,6 +255,7 @@ public final class TallyNode implements AutoCloseable {
     store = RocksStateStore.open(config.dataDir(), config.clusterId(), config.durability(), clock,
         options.storeWriteHook(), options.storeReadHook());
     storeHealth = new StoreHealth(store::probeWrite, clock, STORE_PROBE_MIN, STORE_PROBE_MAX);
+    remembersSince = store.createdAt().toEpochMilli();
     store.observeWrites(storeHealth);
     storeHealth.addListener(problem -> publishHealth());
 
@@ -294,6 +316,16 @@ public final class TallyNode implements AutoCloseable {
     WriteMeters.registerPending(registry, writer::pendingWrites);
     writer.refuseWritesUntilAccepted("confirming its replica id with its peers");
     writer.start();
+    NodeRef selfRef = NodeRef.newBuilder().setName(config.name()).setDc(config.dc()).build();
+    FailoverMeters failoverMeters = new FailoverMeters(registry);
+    Supplier<Collection<String>> peerNames = () -> membership.members().stream().map(MemberInfo::name).toList();
+    RetryHorizon horizon = new RetryHorizon(config.dedupeWindow(), RetryHorizon.DEFAULT_SKEW_MARGIN);
+    failoverResolver = new BackgroundResolver(selfRef, writer, store, transport::resolveRequest, replicaThread, clock,
+        name -> peerNames.get().contains(name), failoverMeters, config.failoverResolveTimeout(),
+        FAILOVER_RETRY_MIN, FAILOVER_RETRY_MAX, horizon);
+    FailoverMeters.registerPending(registry, failoverResolver::pending);
+    FailoverCoordinator failover = new FailoverCoordinator(selfRef, writer, transport::resolveRequest, peerNames,
+        replica::onPushDelta, failoverResolver, failoverMeters, clock, horizon);
     startReplica();
 
     health = new HealthStatusManager();
@@ -302,13 +334,15 @@ public final class TallyNode implements AutoCloseable {
     reads = new ReadExecutor(config.name());
     QuorumContext quorum = new QuorumContext(config.name(), config.dc(), config.quorumTimeout(), membership::established);
     List<BindableService> services = List.of(
-        new CounterServiceImpl(replica, writer, watches, quorum, storeHealth, reads),
+        new CounterServiceImpl(replica, writer, watches, quorum, storeHealth, reads, failover,
+            config.failoverResolution() == FailoverResolution.WAIT, config.failoverResolveTimeout()),
         new ClusterServiceImpl(new ReplicatedClusterStatus(config, replica::replicaId, () -> identity == null ? "" : identity.change(),
             this::clientPort,
-            membership::members, replica::peerStatus)),
+            membership::members, replica::peerStatus, failoverResolver::pending)),
         health.getHealthService(),
         ProtoReflectionServiceV1.newInstance());
-    serviceDefinitions = services.stream().map(s -> ServerInterceptors.intercept(s, rpcMetrics)).toList();
+    NodeNameHeader nodeName = new NodeNameHeader(config.name());
+    serviceDefinitions = services.stream().map(s -> ServerInterceptors.intercept(s, rpcMetrics, nodeName)).toList();
 
     NettyServerBuilder netty = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
         // Handlers never block and never read the store here: writes are queued for the replica
@@ -332,7 +366,8 @@ public final class TallyNode implements AutoCloseable {
         .permitKeepAliveTime(GrpcPeerTransport.KEEPALIVE_TIME.toMillis() / 2, TimeUnit.MILLISECONDS)
         .permitKeepAliveWithoutCalls(true)
         .addService(RequestParsing.guard(ServerInterceptors.intercept(new PeerServiceImpl(replica,
-            new ReplicaClaims(store, config.name(), store::replicaId), claimExecutor),
+            new ReplicaClaims(store, config.name(), store::replicaId), claimExecutor,
+            new ResolveResponder(config.name(), writer, store, () -> remembersSince)),
             ClusterIdInterceptors.server(config.clusterId()))));
     try {
       peerServer = peers.build().start();
@@ -378,7 +413,11 @@ public final class TallyNode implements AutoCloseable {
       }
       membership.announceReplicaId(identity.replicaId());
     }
+    if (identity.rotated()) {
+      remembersSince = Math.max(remembersSince, clock.currentTimeMillis());
+    }
     writer.acceptWrites();
+    failoverResolver.start();
   }
 
   /**
@@ -514,6 +553,9 @@ public final class TallyNode implements AutoCloseable {
         }
       });
       step("writer", () -> {
+        if (failoverResolver != null) {
+          failoverResolver.close();
+        }
         if (writer != null) {
           writer.close();
         }

@@ -4,14 +4,15 @@ import java.util.List;
 
 /**
  * Changes from one client request that apply all together or not at all (an Increment is one
- * change; an IncrementMany up to a thousand).
+ * change; an IncrementMany up to a thousand). {@link #NONE} changes nothing: the write pipeline
+ * uses it for steps that only write a dedupe record (a fence, a retry answered from another
+ * node); the API refuses an empty batch before it gets here.
  */
 public record LocalWrite(List<CounterChange> changes) {
+  public static final LocalWrite NONE = new LocalWrite(List.of());
+
   public LocalWrite {
     changes = List.copyOf(changes);
-    if (changes.isEmpty()) {
-      throw new IllegalArgumentException("a write needs at least one change");
-    }
   }
 
   public static LocalWrite of(CounterChange change) {

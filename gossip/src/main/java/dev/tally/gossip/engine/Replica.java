@@ -434,9 +434,8 @@ public final class Replica {
    */
   public CompletableFuture<Long> stage(PreparedWrites prepared, CompletableFuture<Long> written) {
     checkThread();
-    if (prepared.after().isEmpty()) {
-      return written;
-    }
+    // Staged even when it changes no counter (a write of dedupe records only): it settles in store
+    // order with the rest, and its failure closes the store's failed epoch like any other.
     return stageWrite(prepared, prepared.before(), prepared.after(), null, written);
   }
 
@@ -522,7 +521,9 @@ public final class Replica {
         }
       }
       try {
-        onDurableChange(s.before(), s.after(), s.origin());
+        if (!s.after().isEmpty()) {
+          onDurableChange(s.before(), s.after(), s.origin());
+        }
       } catch (RuntimeException e) {
         // Durable already: publishing (digest, deltas, listeners) failing must not fail the write.
         LOG.error("publishing a durable write failed; the write stands", e);

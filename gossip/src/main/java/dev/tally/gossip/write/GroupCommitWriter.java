@@ -63,6 +63,18 @@ import org.slf4j.LoggerFactory;
  * <p>Dedupe: a repeat of a request id whose group is still in flight is answered by that group
  * when it completes ({@code inFlightIds}), since the store shows the record only once durable.
  *
+ * <h2>Failover steps</h2>
+ *
+ * Exactly-once across failover (package {@code failover}) runs its steps here, as {@link
+ * WriteRole}s of a request, so each is ordered and atomic with the dedupe records: {@link
+ * #beginResolution} marks a request id as being resolved with other nodes ({@code resolving});
+ * attempts of it that arrive meanwhile wait for the resolution's final write ({@link
+ * WriteRole.ApplyAfterResolution} or {@link WriteRole.AppliedElsewhere}) and get its outcome. A
+ * {@link WriteRole.Fence} asked for by another node answers with this node's record (or in-flight
+ * attempt), or writes a fence: from then on every attempt of the id here is refused with {@link
+ * Reason#FENCED}, including one being resolved here. A {@link WriteRole.Settle} rewrites a record
+ * that waited for prior nodes, with its compensation in the same write.
+ *
  * <h2>Concurrency</h2>
  *
  * <ul>
@@ -116,6 +128,26 @@ public final class GroupCommitWriter implements AutoCloseable {
   private long failedSinceLog;
   private final ArrayDeque<Group> inFlight = new ArrayDeque<>();
   private final Map<String, Pending> inFlightIds = new HashMap<>();
+  private final Map<String, Resolution> resolving = new HashMap<>();
+
+  /** A request id being resolved with prior nodes, and the attempts of it that wait (replica thread only). */
+  private static final class Resolution {
+    final WriteRequest request;
+    final List<Pending> parked = new ArrayList<>(1);
+    /** Set when another node's fence landed meanwhile: the resolution's final write is refused. */
+    String fencedBy;
+
+    Resolution(WriteRequest request) {
+      this.request = request;
+    }
+  }
+
+  /**
+   * What {@link #beginResolution} found: either the resolution is this caller's to run ({@link
+   * #started}), or the request id is already settled or in progress here and {@code outcome}
+   * completes with its answer. {@code token} names the resolution for {@link #endResolution}.
+   */
+  public record Begin(boolean started, CompletableFuture<WriteOutcome> outcome, Object token) {}
 
   private final WriteMetrics metrics;
 
@@ -264,7 +296,7 @@ public final class GroupCommitWriter implements AutoCloseable {
     int changes = 0;
     for (Pending p; group.size() < MAX_GROUP && changes < MAX_GROUP_CHANGES && (p = queue.poll()) != null; ) {
       group.add(p);
-      changes += p.request.write().changes().size();
+      changes += p.request.applied().changes().size();
     }
     if (group.isEmpty()) {
       return;
@@ -278,7 +310,7 @@ public final class GroupCommitWriter implements AutoCloseable {
       PreparedWrites prepared = prepare(leaders);
       List<Object> outcomes = outcomes(leaders, prepared);
       StoreAttachment records = records(leaders, outcomes);
-      if (prepared.after().isEmpty()) {
+      if (prepared.after().isEmpty() && records == StoreAttachment.NONE) {
         // Every write of the group was refused (overflow): nothing to store.
         complete(leaders, outcomes);
         return;
@@ -287,7 +319,7 @@ public final class GroupCommitWriter implements AutoCloseable {
       CompletableFuture<Long> settled = replica.stage(prepared, written);
       Group g = new Group(group, leaders, prepared, outcomes, written, settled);
       for (Pending p : leaders) {
-        if (p.request.hasRequestId()) {
+        if (p.request.hasRequestId() && !(p.request.role() instanceof WriteRole.Settle)) {
           inFlightIds.put(p.request.requestId(), p);
         }
       }
@@ -403,7 +435,8 @@ public final class GroupCommitWriter implements AutoCloseable {
 
   /**
    * Answers repeats of known request ids from their records, rejects reused ids, attaches copies of
-   * one request inside the group to its first occurrence, and returns the writes to apply.
+   * one request inside the group to its first occurrence, runs the failover steps' checks (see the
+   * class comment), and returns the writes to apply.
    */
   private List<Pending> resolveDedupe(List<Pending> group) {
     long now = clock.currentTimeMillis();
@@ -415,42 +448,58 @@ public final class GroupCommitWriter implements AutoCloseable {
         leaders.add(p);
         continue;
       }
-      Pending first = firstById.get(req.requestId());
-      if (first != null) {
-        if (req.sameRequestAs(first.request)) {
-          if (first.followers == null) {
-            first.followers = new ArrayList<>(1);
-          }
-          first.followers.add(p);
-          metrics.dedupeHit();
+      WriteRole role = req.role();
+      if (role instanceof WriteRole.Settle settle) {
+        WriteException stale = staleSettle(settle, firstById.containsKey(req.requestId()));
+        if (stale != null) {
+          fail(p, stale);
         } else {
-          fail(p, reused(req, first.request.describe()));
+          leaders.add(p);
         }
         continue;
       }
-      Pending inFlightFirst = inFlightIds.get(req.requestId());
-      if (inFlightFirst != null) {
-        // Its group is being written: answer with that group's outcome when it completes.
-        if (req.sameRequestAs(inFlightFirst.request)) {
-          if (inFlightFirst.followers == null) {
-            inFlightFirst.followers = new ArrayList<>(1);
-          }
-          inFlightFirst.followers.add(p);
-          metrics.dedupeHit();
+      if (role instanceof WriteRole.ApplyAfterResolution || role instanceof WriteRole.AppliedElsewhere) {
+        // The resolution's final write: attempts that waited for it get its outcome.
+        Resolution r = resolving.remove(req.requestId());
+        if (r != null && !r.parked.isEmpty()) {
+          p.followers = new ArrayList<>(r.parked);
+        }
+        if (r == null) {
+          fail(p, new WriteException(Reason.STALE, "request id '" + req.requestId() + "' is not being resolved here"));
+        } else if (r.fencedBy != null) {
+          fail(p, fenced(req, r.fencedBy));
         } else {
-          fail(p, reused(req, inFlightFirst.request.describe()));
+          firstById.put(req.requestId(), p);
+          leaders.add(p);
+        }
+        continue;
+      }
+      Pending first = firstById.get(req.requestId());
+      if (first == null) {
+        // Its group is being written: answered with that group's outcome when it completes.
+        first = inFlightIds.get(req.requestId());
+      }
+      if (first != null) {
+        follow(first, p);
+        continue;
+      }
+      Resolution r = resolving.get(req.requestId());
+      if (r != null) {
+        if (!req.sameRequestAs(r.request)) {
+          fail(p, reused(req, r.request.describe()));
+        } else if (role instanceof WriteRole.Fence f) {
+          // Another node resolves it too: the fence wins, the resolution here gives up.
+          r.fencedBy = f.handler();
+          firstById.put(req.requestId(), p);
+          leaders.add(p);
+        } else {
+          r.parked.add(p);
         }
         continue;
       }
       Optional<DedupeRecord> record = store.findDedupe(req.requestId());
       if (record.isPresent() && record.get().liveAt(now)) {
-        DedupeRecord r = record.get();
-        if (req.sameRequestAs(r)) {
-          metrics.dedupeHit();
-          p.future.complete(new WriteOutcome(r.results(), true));
-        } else {
-          fail(p, reused(req, WriteRequest.describe(r.kind(), r.key(), r.amount())));
-        }
+        answerFromRecord(p, record.get());
         continue;
       }
       firstById.put(req.requestId(), p);
@@ -459,10 +508,139 @@ public final class GroupCommitWriter implements AutoCloseable {
     return leaders;
   }
 
+  /** {@code p} repeats the request id of {@code first} (same group or in flight): it gets first's outcome. */
+  private void follow(Pending first, Pending p) {
+    WriteRequest req = p.request;
+    if (!req.sameRequestAs(first.request)) {
+      fail(p, reused(req, first.request.describe()));
+      return;
+    }
+    if (first.request.role() instanceof WriteRole.Fence f && !(req.role() instanceof WriteRole.Fence)) {
+      fail(p, fenced(req, f.handler()));
+      return;
+    }
+    if (first.followers == null) {
+      first.followers = new ArrayList<>(1);
+    }
+    first.followers.add(p);
+    if (req.role() instanceof WriteRole.Plain) {
+      metrics.dedupeHit();
+    }
+  }
+
+  /** A repeat of a recorded request id: the record's values, a refusal if fenced, or an error if reused. */
+  private void answerFromRecord(Pending p, DedupeRecord r) {
+    WriteRequest req = p.request;
+    if (!req.sameRequestAs(r)) {
+      fail(p, reused(req, WriteRequest.describe(r.kind(), r.key(), r.amount())));
+    } else if (r.disposition() == DedupeRecord.Disposition.FENCED && !(req.role() instanceof WriteRole.Fence)) {
+      fail(p, fenced(req, r.node()));
+    } else {
+      if (req.role() instanceof WriteRole.Plain) {
+        metrics.dedupeHit();
+      }
+      p.future.complete(new WriteOutcome(r.results(), true));
+    }
+  }
+
+  /** Null when a settle may go ahead: the record is still the one it was decided on. */
+  private WriteException staleSettle(WriteRole.Settle settle, boolean sameIdInGroup) {
+    String id = settle.current().requestId();
+    Optional<DedupeRecord> now = store.findDedupe(id);
+    if (sameIdInGroup || inFlightIds.containsKey(id) || now.isEmpty()
+        || now.get().disposition() != DedupeRecord.Disposition.APPLIED
+        || !now.get().unresolved().equals(settle.current().unresolved())) {
+      return new WriteException(Reason.STALE, "the record of request id '" + id + "' changed before it was settled");
+    }
+    return null;
+  }
+
+  /**
+   * Replica thread, from any thread: marks a request id as being resolved with its prior nodes,
+   * unless this node already settled it or is settling it (then {@link Begin#outcome} answers).
+   * The caller, having started, must end it with a write in role {@link
+   * WriteRole.ApplyAfterResolution} or {@link WriteRole.AppliedElsewhere}, or with {@link
+   * #endResolution}.
+   */
+  public CompletableFuture<Begin> beginResolution(WriteRequest request) {
+    CompletableFuture<Begin> begin = new CompletableFuture<>();
+    if (closed) {
+      return CompletableFuture.failedFuture(shuttingDown());
+    }
+    String notYet = notWritableYet;
+    if (notYet != null) {
+      return CompletableFuture.failedFuture(new WriteException(Reason.STARTING,
+          "the node is starting (" + notYet + "); nothing was applied, retry shortly or on another node"));
+    }
+    try {
+      scheduler.execute(() -> {
+        try {
+          begin.complete(beginOnReplicaThread(request));
+        } catch (RuntimeException e) {
+          begin.completeExceptionally(e instanceof WriteException ? e : storageFailed(e));
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      return CompletableFuture.failedFuture(shuttingDown());
+    }
+    return begin;
+  }
+
+  private Begin beginOnReplicaThread(WriteRequest req) {
+    Pending p = new Pending(req);
+    Begin answered = new Begin(false, p.future, null);
+    Pending first = inFlightIds.get(req.requestId());
+    if (first != null) {
+      follow(first, p);
+      return answered;
+    }
+    Resolution r = resolving.get(req.requestId());
+    if (r != null) {
+      if (!req.sameRequestAs(r.request)) {
+        fail(p, reused(req, r.request.describe()));
+      } else {
+        r.parked.add(p);
+      }
+      return answered;
+    }
+    Optional<DedupeRecord> record = store.findDedupe(req.requestId());
+    if (record.isPresent() && record.get().liveAt(clock.currentTimeMillis())) {
+      answerFromRecord(p, record.get());
+      return answered;
+    }
+    Resolution started = new Resolution(req);
+    resolving.put(req.requestId(), started);
+    return new Begin(true, null, started);
+  }
+
+  /**
+   * Any thread: ends a resolution that will not write (it was refused or failed): the attempts
+   * that waited for it fail with {@code failure}. Does nothing if its final write already ended it.
+   */
+  public void endResolution(String requestId, Object token, WriteException failure) {
+    try {
+      scheduler.execute(() -> {
+        if (resolving.get(requestId) == token) {
+          Resolution r = resolving.remove(requestId);
+          for (Pending p : r.parked) {
+            fail(p, failure);
+          }
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      // closing: close() fails what still waits
+    }
+  }
+
+  /** Request ids being resolved with prior nodes right now (replica thread; for tests and status). */
+  int resolvingNow() {
+    return resolving.size();
+  }
+
   private PreparedWrites prepare(List<Pending> leaders) {
     List<LocalWrite> writes = new ArrayList<>(leaders.size());
     for (Pending p : leaders) {
-      writes.add(p.request.write());
+      writes.add(p.request.applied());
     }
     return replica.prepare(writes);
   }
@@ -474,6 +652,15 @@ public final class GroupCommitWriter implements AutoCloseable {
       WriteResult result = prepared.results().get(i);
       if (result instanceof WriteResult.Overflow overflow) {
         out.add(new WriteException(Reason.OVERFLOW, overflow.message(), overflow.changeIndex(), null));
+        continue;
+      }
+      WriteRole role = leaders.get(i).request.role();
+      if (role instanceof WriteRole.AppliedElsewhere elsewhere) {
+        out.add(elsewhere.values());
+        continue;
+      }
+      if (role instanceof WriteRole.Fence) {
+        out.add(List.of());
         continue;
       }
       List<KeyState> states = ((WriteResult.Applied) result).states();
@@ -494,17 +681,55 @@ public final class GroupCommitWriter implements AutoCloseable {
   @SuppressWarnings("unchecked")
   private StoreAttachment records(List<Pending> leaders, List<Object> outcomes) {
     List<DedupeRecord> records = new ArrayList<>();
+    List<DedupeRecords.StaleIndex> stale = List.of();
     long now = clock.currentTimeMillis();
-    long expiresAt = now + dedupeWindow.toMillis();
+    long window = dedupeWindow.toMillis();
+    long expiresAt = now + window;
     long replicaId = replica.replicaId();
     for (int i = 0; i < leaders.size(); i++) {
       WriteRequest req = leaders.get(i).request;
-      if (req.hasRequestId() && outcomes.get(i) instanceof List<?> values) {
-        records.add(new DedupeRecord(req.requestId(), req.kind(), req.key(), req.batchFingerprint(), req.amount(),
-            replicaId, now, expiresAt, (List<AppliedValue>) values));
+      if (!req.hasRequestId() || !(outcomes.get(i) instanceof List<?> list)) {
+        continue;
       }
+      List<AppliedValue> values = (List<AppliedValue>) list;
+      WriteRole role = req.role();
+      if (role instanceof WriteRole.Settle settle) {
+        DedupeRecord current = settle.current();
+        // Kept a whole window after the undo too: a node asking later must hear "not counted here".
+        long resolvedExpiry = Math.max(current.appliedAtMillis() + window, settle.compensate() ? expiresAt : now + 1);
+        DedupeRecord next = settle.compensate()
+            ? current.with(DedupeRecord.Disposition.COMPENSATED, List.of(), resolvedExpiry)
+            : settle.stillUnresolved().isEmpty()
+                ? current.with(DedupeRecord.Disposition.APPLIED, List.of(), resolvedExpiry)
+                : current.with(DedupeRecord.Disposition.APPLIED, settle.stillUnresolved(), DedupeRecord.NEVER);
+        records.add(next);
+        if (current.expiresAtMillis() != next.expiresAtMillis()) {
+          if (stale.isEmpty()) {
+            stale = new ArrayList<>();
+          }
+          stale.add(new DedupeRecords.StaleIndex(current.requestId(), current.expiresAtMillis()));
+        }
+        continue;
+      }
+      DedupeRecord.Disposition disposition = DedupeRecord.Disposition.APPLIED;
+      String node = "";
+      List<String> unresolved = List.of();
+      long expiry = expiresAt;
+      if (role instanceof WriteRole.AppliedElsewhere elsewhere) {
+        disposition = DedupeRecord.Disposition.ELSEWHERE;
+        node = elsewhere.node();
+      } else if (role instanceof WriteRole.Fence fence) {
+        disposition = DedupeRecord.Disposition.FENCED;
+        node = fence.handler();
+      } else if (role instanceof WriteRole.ApplyAfterResolution after && !after.unresolved().isEmpty()) {
+        unresolved = after.unresolved();
+        expiry = DedupeRecord.NEVER;
+      }
+      records.add(new DedupeRecord(req.requestId(), req.kind(), req.key(), req.batchFingerprint(), req.amount(),
+          replicaId, now, expiry, values, disposition, node, unresolved,
+          unresolved.isEmpty() ? List.of() : req.write().changes()));
     }
-    return records.isEmpty() ? StoreAttachment.NONE : new DedupeRecords(records);
+    return records.isEmpty() ? StoreAttachment.NONE : new DedupeRecords(records, stale);
   }
 
   @SuppressWarnings("unchecked")
@@ -539,6 +764,12 @@ public final class GroupCommitWriter implements AutoCloseable {
     return new WriteException(Reason.REQUEST_ID_REUSED, "request_id '" + req.requestId()
         + "' was already used for a different request (" + earlier + "); this call is " + req.describe()
         + ", so nothing was applied; give each new request its own request_id");
+  }
+
+  private static WriteException fenced(WriteRequest req, String handler) {
+    return new WriteException(Reason.FENCED, "request id '" + req.requestId() + "' is being handled by " + handler
+        + " (a retry of it there asked this node first); nothing was applied here: retry on " + handler
+        + ", or on any node with prior_nodes naming it");
   }
 
   private static WriteException shuttingDown() {
@@ -693,6 +924,23 @@ public final class GroupCommitWriter implements AutoCloseable {
     for (Pending p; (p = queue.poll()) != null; ) {
       pending.decrementAndGet();
       p.future.completeExceptionally(shuttingDown());
+    }
+    try {
+      CompletableFuture<Void> failed = new CompletableFuture<>();
+      scheduler.execute(() -> {
+        for (Resolution r : resolving.values()) {
+          for (Pending p : r.parked) {
+            fail(p, shuttingDown());
+          }
+        }
+        resolving.clear();
+        failed.complete(null);
+      });
+      failed.get(5, TimeUnit.SECONDS);
+    } catch (RejectedExecutionException | ExecutionException | TimeoutException e) {
+      // the replica thread is gone; nothing is left to complete them
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }

@@ -17,7 +17,16 @@ public final class WriteException extends RuntimeException {
     /** The node is stopping: nothing applied. */
     SHUTTING_DOWN,
     /** The node is starting and does not take writes yet: nothing applied. */
-    STARTING
+    STARTING,
+    /** Another node is handling the request id (it fenced it here): nothing applied; retry there. */
+    FENCED,
+    /**
+     * A retry named prior nodes that could not be asked, and the call (or the node) chose to wait
+     * ({@code failover-resolution: wait}): nothing applied; retry later.
+     */
+    NOT_CONFIRMED,
+    /** A failover step found the record changed under it (another step got there first): nothing applied. */
+    STALE
   }
 
   private final Reason reason;

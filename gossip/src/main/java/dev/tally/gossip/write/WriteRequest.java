@@ -19,12 +19,53 @@ import java.util.Objects;
  * @param requestId empty when the client sent none (then the write is not deduplicated)
  * @param batchFingerprint for BATCH with a request id, 64 hex digits; empty otherwise
  */
-public record WriteRequest(Kind kind, LocalWrite write, String requestId, String batchFingerprint) {
+public record WriteRequest(Kind kind, LocalWrite write, String requestId, String batchFingerprint, WriteRole role) {
   public WriteRequest {
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(write, "write");
     Objects.requireNonNull(requestId, "requestId");
     Objects.requireNonNull(batchFingerprint, "batchFingerprint");
+    Objects.requireNonNull(role, "role");
+    if (!(role instanceof WriteRole.Plain) && requestId.isEmpty()) {
+      throw new IllegalArgumentException("failover steps need a request id");
+    }
+  }
+
+  public WriteRequest(Kind kind, LocalWrite write, String requestId, String batchFingerprint) {
+    this(kind, write, requestId, batchFingerprint, WriteRole.PLAIN);
+  }
+
+  /** This request in another role (a failover step of the same request). */
+  public WriteRequest withRole(WriteRole newRole) {
+    return new WriteRequest(kind, write, requestId, batchFingerprint, newRole);
+  }
+
+  /**
+   * Another node's question about a request id it knows only by identity: a {@link
+   * WriteRole.Fence} step, which changes no counter.
+   */
+  public static WriteRequest fence(Kind kind, String key, String batchFingerprint, long amount, String requestId,
+      String handler) {
+    return new WriteRequest(kind, LocalWrite.NONE, requestId, batchFingerprint,
+        new WriteRole.Fence(handler, key, amount));
+  }
+
+  /**
+   * The changes this step applies: the request's for a client write, none for a fence or a retry
+   * answered from another node, the request's negated for a compensation.
+   */
+  public LocalWrite applied() {
+    if (role instanceof WriteRole.Plain || role instanceof WriteRole.ApplyAfterResolution) {
+      return write;
+    }
+    if (role instanceof WriteRole.Settle settle && settle.compensate()) {
+      List<CounterChange> undo = new java.util.ArrayList<>(write.changes().size());
+      for (CounterChange c : write.changes()) {
+        undo.add(c.decrement() ? CounterChange.increment(c.key(), c.amount()) : CounterChange.decrement(c.key(), c.amount()));
+      }
+      return new LocalWrite(undo);
+    }
+    return LocalWrite.NONE;
   }
 
   public static WriteRequest increment(String key, long amount, String requestId) {
@@ -47,11 +88,17 @@ public record WriteRequest(Kind kind, LocalWrite write, String requestId, String
 
   /** The key of a single-change write; empty for a batch. */
   public String key() {
+    if (role instanceof WriteRole.Fence f) {
+      return f.key();
+    }
     return kind == Kind.BATCH ? "" : write.changes().get(0).key();
   }
 
   /** The unsigned amount of a single-change write; the item count of a batch. */
   public long amount() {
+    if (role instanceof WriteRole.Fence f) {
+      return f.amount();
+    }
     return kind == Kind.BATCH ? write.changes().size() : write.changes().get(0).amount();
   }
 

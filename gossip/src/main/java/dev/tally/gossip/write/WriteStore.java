@@ -1,6 +1,7 @@
 package dev.tally.gossip.write;
 
 import dev.tally.gossip.store.StateStore;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -21,4 +22,10 @@ public interface WriteStore extends StateStore {
    * number of index entries removed ({@code limit} means there may be more), on any thread.
    */
   CompletableFuture<Integer> sweepExpiredDedupe(long nowMillis, int limit);
+
+  /**
+   * The records still waiting for prior nodes (expiry {@link DedupeRecord#NEVER}), for the
+   * background resolver after a restart. Reads the durable state; any thread.
+   */
+  List<DedupeRecord> unresolvedDedupe();
 }

@@ -19,6 +19,11 @@ final class Incarnation {
   SimMembership membership;
   /** This node's answers to its peers' replica-id claims, kept in {@link SimNode#claims}. */
   dev.tally.gossip.identity.ReplicaClaims claims;
+  /** Exactly-once across failover: the node's own classes, over the simulated network. */
+  dev.tally.gossip.failover.FailoverCoordinator failover;
+  dev.tally.gossip.failover.ResolveResponder responder;
+  dev.tally.gossip.failover.BackgroundResolver resolver;
+  SimClock clock;
   /** The start's replica-id check is done and writes are let in. */
   boolean identitySettled;
 

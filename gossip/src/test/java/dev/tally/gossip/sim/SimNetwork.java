@@ -104,6 +104,12 @@ final class SimNetwork {
     };
   }
 
+  /** Exactly-once across failover: a node asks a prior node about a request id. */
+  dev.tally.gossip.failover.ResolveSender resolveFor(Incarnation caller) {
+    return (peer, request, timeout) -> call(caller, peer, "ResolveRequest", request, 0,
+        (i, q) -> i.responder.answer(q), dev.tally.peer.v1.ResolveRequestResponse::getStatesCount);
+  }
+
   /** Replica-id claims of a starting node, over the same lossy, partitioned network. */
   ClaimSender claimsFor(Incarnation caller) {
     return (peer, claim) -> call(caller, peer, "ClaimReplica", claim, 0,

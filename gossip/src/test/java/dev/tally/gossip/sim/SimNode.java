@@ -34,6 +34,8 @@ final class SimNode {
   int rotations;
   Incarnation current;
   int incarnations;
+  /** This node's clock (ms) at its last change of replica id: its records are complete only since. */
+  long remembersSinceMillis;
   /** Set while a wipe waits for the others to cover this node: it takes no local writes then. */
   boolean draining;
 

@@ -24,7 +24,11 @@ record SimResult(
     int rotations,
     long events,
     long convergeMillis,
-    Map<String, long[]> messages) {
+    Map<String, long[]> messages,
+    Failover failover) {
+
+  /** What the failover clients did: writes, retries on other nodes, refusals by a fence, and the nodes' resolutions. */
+  record Failover(int ops, int retries, int fenced, int uncertain, int compensations, Map<String, Integer> outcomes) {}
 
   /** The report of a failing seed: what broke, the run's shape and fault schedule, how to replay. */
   String report() {
@@ -36,6 +40,9 @@ record SimResult(
         .append(cleanStops).append(" clean stops, ").append(restores).append(" restores from backup, ")
         .append(rotations).append(" replica id changes, ")
         .append(wipes).append(" wipes, ").append(events).append(" events\n");
+    sb.append("  failover clients: ").append(failover.ops()).append(" writes, ").append(failover.retries())
+        .append(" retries, ").append(failover.fenced()).append(" refused by a fence, ").append(failover.compensations())
+        .append(" compensations, resolutions ").append(failover.outcomes()).append('\n');
     sb.append("  fault schedule (").append(faults.size()).append(" events):\n");
     int shown = 0;
     for (String f : faults) {

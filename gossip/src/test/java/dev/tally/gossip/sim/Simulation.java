@@ -5,6 +5,13 @@ import dev.tally.gossip.engine.CounterChange;
 import dev.tally.gossip.engine.Replica;
 import dev.tally.gossip.engine.ReplicaConfig;
 import dev.tally.gossip.engine.ReplicaListener;
+import dev.tally.gossip.failover.BackgroundResolver;
+import dev.tally.gossip.failover.FailoverCoordinator;
+import dev.tally.gossip.failover.FailoverMetrics;
+import dev.tally.gossip.failover.ResolveResponder;
+import dev.tally.gossip.failover.ResolveSender;
+import dev.tally.gossip.failover.RetryHorizon;
+import dev.tally.peer.v1.NodeRef;
 import dev.tally.gossip.identity.ClaimRecords;
 import dev.tally.gossip.identity.IdentityCheck;
 import dev.tally.gossip.identity.IdentityDecision;
@@ -105,6 +112,9 @@ final class Simulation {
   /** How long a start waits for a majority of its peers to confirm its replica id. */
   private static final long CLAIM_TIMEOUT_MILLIS = 2000;
   private int crashes;
+  private final RetryingClients retryingClients;
+  private final Map<String, Integer> failoverOutcomes = new TreeMap<>();
+  private int compensations;
 
   Simulation(long seed, boolean tracing, PrintStream out) {
     this.seed = seed;
@@ -130,6 +140,7 @@ final class Simulation {
     }
     // Split last, so the streams above (and the seeds' fault schedules) stay as they were.
     this.pipelineRandom = root.split();
+    this.retryingClients = new RetryingClients(world, nodes, root.split(), params);
   }
 
   private static final long PROBE_AMOUNT = 1;
@@ -147,6 +158,7 @@ final class Simulation {
     for (SimNode node : nodes.values()) {
       scheduleNextOp(node);
     }
+    retryingClients.start();
     world.schedule(null, nextFaultGap(), this::nemesis);
     long safetyEnd = params.safetyMillis() * MS;
     world.runUntil(safetyEnd);
@@ -280,6 +292,7 @@ final class Simulation {
     }
     IdentityCheck.run(start, () -> new TreeSet<>(peers), network.claimsFor(inc), scheduler, clock,
         Duration.ofMillis(CLAIM_TIMEOUT_MILLIS)).thenAccept(d -> settleIdentity(node, inc, d));
+    wireFailover(node, inc, scheduler, clock, peers);
     inc.membership.start();
     inc.replica.start().whenComplete((v, e) -> {
       if (e != null) {
@@ -288,6 +301,36 @@ final class Simulation {
     });
     inc.writer.start();
     world.trace(node.name, () -> "started as " + inc + " with replica " + Long.toHexString(node.replicaId));
+  }
+
+  /** The node's exactly-once-across-failover classes, as TallyNode wires them, over the simulated network. */
+  private void wireFailover(SimNode node, Incarnation inc, SimScheduler scheduler, SimClock clock, List<String> peers) {
+    inc.clock = clock;
+    NodeRef self = NodeRef.newBuilder().setName(node.name).setDc(node.dc).build();
+    ResolveSender sender = network.resolveFor(inc);
+    RetryHorizon horizon = new RetryHorizon(Duration.ofMillis(params.dedupeWindowMillis()), Duration.ofMillis(200));
+    FailoverMetrics metrics = new FailoverMetrics() {
+      @Override
+      public void resolved(Outcome outcome) {
+        failoverOutcomes.merge(outcome.label(), 1, Integer::sum);
+      }
+
+      @Override
+      public void compensated() {
+        compensations++;
+      }
+
+      @Override
+      public void gaveUp(String requestId) {
+        retryingClients.nodeGaveUp(requestId);
+        world.trace(node.name, () -> "gave up resolving " + requestId);
+      }
+    };
+    inc.resolver = new BackgroundResolver(self, inc.writer, node.store, sender, scheduler, clock, peers::contains,
+        metrics, Duration.ofMillis(params.rpcDeadlineMillis()), Duration.ofMillis(100), Duration.ofMillis(1000), horizon);
+    inc.failover = new FailoverCoordinator(self, inc.writer, sender, () -> peers, inc.replica::onPushDelta,
+        inc.resolver, metrics, clock, horizon);
+    inc.responder = new ResolveResponder(node.name, inc.writer, node.store, () -> node.remembersSinceMillis);
   }
 
   /** The node's IdentityCheck answered: take a new id if told to, then let writes in (as TallyNode does). */
@@ -300,6 +343,8 @@ final class Simulation {
       node.replicaId = newReplicaId();
       node.epoch = 1;
       node.rotations++;
+      // As TallyNode: records older than this start may be what a rolled-back dir lost.
+      node.remembersSinceMillis = inc.clock.currentTimeMillis();
       rotations++;
       inc.replica.useReplicaId(node.replicaId);
       log(node.name + " took replica " + Long.toHexString(node.replicaId) + " instead of " + Long.toHexString(old)
@@ -309,6 +354,7 @@ final class Simulation {
     }
     inc.identitySettled = true;
     inc.writer.acceptWrites();
+    inc.resolver.start();
     if (!safetyPhase) {
       probe(node, inc);
     }
@@ -679,8 +725,12 @@ final class Simulation {
     if (victim.up() || nodes.size() < 2 || !coveredByAllOthers(victim)) {
       return false;
     }
+    Set<String> unresolved = RetryingClients.unresolvedEverywhere(nodes);
+    b.store().unresolvedDedupe().forEach(r -> unresolved.add(r.requestId()));
+    retryingClients.lostDir(victim, unresolved);
     victim.store = wire(victim, b.store().copyOnDisk(storeRandom.split(), () -> scheduleLanding(victim)));
     victim.storeGeneration++;
+    victim.remembersSinceMillis = 0; // as the node: a fresh or restored dir does not know what it lost (see docs/api.md)
     victim.replicaId = b.replicaId();
     victim.epoch = b.epoch();
     victim.cleanShutdown = b.cleanShutdown();
@@ -766,8 +816,10 @@ final class Simulation {
       } else {
         log("wipe " + victim.name + " (down)");
       }
+      retryingClients.lostDir(victim, RetryingClients.unresolvedEverywhere(nodes));
       victim.store = newStore(victim);
       victim.storeGeneration++;
+    victim.remembersSinceMillis = 0; // as the node: a fresh or restored dir does not know what it lost (see docs/api.md)
       if (nodes.values().stream().filter(n -> n.dc.equals(victim.dc)).count() == 1) {
         // The coverage rule keeps every write alive in other DCs, but a QUORUM read in a one-node
         // DC asks only this node: its earlier QUORUM writes are no longer owed to such reads.
@@ -831,6 +883,7 @@ final class Simulation {
 
   private void heal() {
     safetyPhase = false;
+    retryingClients.stopNewWrites();
     network.setConnectivity(Connectivity.FULL);
     network.setFaults(0, 0, 0);
     for (SimNode n : nodes.values()) {
@@ -875,6 +928,18 @@ final class Simulation {
         return referenceNode.name + " and " + n.name + " hold different key sets";
       }
     }
+    if (retryingClients.open() > 0) {
+      return retryingClients.open() + " failover clients still retrying";
+    }
+    for (SimNode n : nodes.values()) {
+      if (n.current.resolver.pending() > 0) {
+        return n.name + " still resolves " + n.current.resolver.pending() + " retried writes";
+      }
+    }
+    String failoverProblem = retryingClients.inexact(reference);
+    if (failoverProblem != null) {
+      return failoverProblem;
+    }
     if (pendingRetries > 0) {
       return pendingRetries + " client retries still to come";
     }
@@ -889,7 +954,7 @@ final class Simulation {
         return problem;
       }
     }
-    if (!ledger.keys().containsAll(reference.keySet())) {
+    if (!reference.keySet().stream().allMatch(k -> ledger.keys().contains(k) || k.startsWith(RetryingClients.KEY_PREFIX))) {
       return "nodes hold keys nobody wrote";
     }
     return null;
@@ -899,6 +964,8 @@ final class Simulation {
     return new SimResult(seed, ok, failure, params.toString(), List.copyOf(faultLog), ledger.acknowledged(),
         (int) ledger.indeterminate(), storeFaults,
         ledger.quorumAckCount(), quorumWritesFailed, quorumReadsOk, quorumReadsFailed, crashes, wipes,
-        cleanStops, restores, rotations, world.processed(), convergeNanos / MS, network.stats());
+        cleanStops, restores, rotations, world.processed(), convergeNanos / MS, network.stats(),
+        new SimResult.Failover(retryingClients.ops(), retryingClients.attemptsRetried, retryingClients.fenced,
+            retryingClients.uncertain(), compensations, Map.copyOf(failoverOutcomes)));
   }
 }

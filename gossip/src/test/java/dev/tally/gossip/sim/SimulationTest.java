@@ -69,6 +69,12 @@ class SimulationTest {
       long quorumFailed = 0;
       long worstConverge = 0;
       long worstSeed = -1;
+      long foOps = 0;
+      long foRetries = 0;
+      long foFenced = 0;
+      long foUncertain = 0;
+      long foCompensations = 0;
+      java.util.Map<String, Long> foOutcomes = new java.util.TreeMap<>();
       for (Future<SimResult> f : runs) {
         SimResult r = f.get();
         if (r == null) {
@@ -86,6 +92,12 @@ class SimulationTest {
         rotations += r.rotations();
         quorumOk += r.quorumWritesOk() + r.quorumReadsOk();
         quorumFailed += r.quorumWritesFailed() + r.quorumReadsFailed();
+        foOps += r.failover().ops();
+        foRetries += r.failover().retries();
+        foFenced += r.failover().fenced();
+        foUncertain += r.failover().uncertain();
+        foCompensations += r.failover().compensations();
+        r.failover().outcomes().forEach((k, v) -> foOutcomes.merge(k, (long) v, Long::sum));
         if (!r.ok()) {
           failures.add(r.report());
           if (failures.size() >= 5) {
@@ -106,6 +118,9 @@ class SimulationTest {
               + " slowest convergence after heal %d ms (seed %d)%n",
           run, threads, (System.nanoTime() - started) / 1e9, operations, writesFailed, storeFaults, events, crashes, wipes,
           cleanStops, restores, rotations, quorumOk, quorumFailed, worstConverge, worstSeed);
+      System.out.printf("failover clients: %d writes retried %d times on other nodes, %d attempts refused by a fence,"
+              + " %d compensations, %d writes of unknown count (lost dir, given up); resolutions %s%n",
+          foOps, foRetries, foFenced, foCompensations, foUncertain, foOutcomes);
       assertThat(failures).as(String.join("\n", failures)).isEmpty();
     } finally {
       pool.shutdownNow();

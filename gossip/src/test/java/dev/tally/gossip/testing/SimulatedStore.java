@@ -108,6 +108,8 @@ public final class SimulatedStore implements WriteStore {
   private final Runnable onQueued;
   private final InMemoryStateStore applied = new InMemoryStateStore();
   private final Map<String, DedupeRecord> dedupe = new HashMap<>();
+  /** The log position of each record's last write: a replayed older write must not undo a newer rewrite. */
+  private final Map<String, Long> lastRecordWrite = new HashMap<>();
   /** expiry millis -> request ids, the sweep's index. */
   private final TreeMap<Long, List<String>> expiry = new TreeMap<>();
   private final ArrayDeque<Op> queue = new ArrayDeque<>();
@@ -233,6 +235,18 @@ public final class SimulatedStore implements WriteStore {
     return op.done;
   }
 
+  @Override
+  public List<DedupeRecord> unresolvedDedupe() {
+    List<DedupeRecord> out = new ArrayList<>();
+    for (DedupeRecord d : dedupe.values()) {
+      if (!d.unresolved().isEmpty()) {
+        out.add(d);
+      }
+    }
+    out.sort(java.util.Comparator.comparing(DedupeRecord::requestId));
+    return out;
+  }
+
   /** Dedupe records held (live or expired, not yet swept). */
   public int dedupeRecords() {
     return dedupe.size();
@@ -316,6 +330,7 @@ public final class SimulatedStore implements WriteStore {
     }
     for (DedupeRecord d : r.records()) {
       dedupe.put(d.requestId(), d);
+      lastRecordWrite.put(d.requestId(), r.seq());
       expiry.computeIfAbsent(d.expiresAtMillis(), t -> new ArrayList<>()).add(d.requestId());
     }
   }
@@ -365,9 +380,13 @@ public final class SimulatedStore implements WriteStore {
             landCheck.accept(ks);
           }
         }
+        // The batch replays whole, as a WAL does: its records with its states.
         for (DedupeRecord d : r.records()) {
-          dedupe.putIfAbsent(d.requestId(), d);
-          expiry.computeIfAbsent(d.expiresAtMillis(), t -> new ArrayList<>()).add(d.requestId());
+          if (lastRecordWrite.getOrDefault(d.requestId(), -1L) < r.seq()) {
+            dedupe.put(d.requestId(), d);
+            lastRecordWrite.put(d.requestId(), r.seq());
+            expiry.computeIfAbsent(d.expiresAtMillis(), t -> new ArrayList<>()).add(d.requestId());
+          }
         }
       }
     }
@@ -387,6 +406,7 @@ public final class SimulatedStore implements WriteStore {
     applied.scanAll(states::add);
     copy.applied.write(states, StoreAttachment.NONE);
     copy.dedupe.putAll(dedupe);
+    copy.lastRecordWrite.putAll(lastRecordWrite);
     expiry.forEach((t, ids) -> copy.expiry.put(t, new ArrayList<>(ids)));
     copy.lastWrite.putAll(lastWrite);
     copy.seq = seq;

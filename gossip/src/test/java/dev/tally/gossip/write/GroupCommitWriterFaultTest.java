@@ -162,6 +162,11 @@ class GroupCommitWriterFaultTest {
     }
 
     @Override
+    public java.util.List<DedupeRecord> unresolvedDedupe() {
+      return inner.unresolvedDedupe();
+    }
+
+    @Override
     public CompletableFuture<Integer> sweepExpiredDedupe(long nowMillis, int limit) {
       writer.submit(WriteRequest.increment("busy", 1, "busy-" + (++arrivals)));
       CompletableFuture<Integer> f = inner.sweepExpiredDedupe(nowMillis, limit);

@@ -23,6 +23,10 @@ import dev.tally.gossip.write.GroupCommitWriter;
 import dev.tally.gossip.write.WriteException;
 import dev.tally.gossip.write.WriteOutcome;
 import dev.tally.gossip.write.WriteRequest;
+import dev.tally.api.v1.FailoverResolution;
+import dev.tally.gossip.failover.FailoverCoordinator;
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -30,7 +34,10 @@ import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -70,9 +77,21 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
   private final QuorumContext quorum;
   private final StoreHealth storeHealth;
   private final ReadExecutor reads;
+  private final FailoverCoordinator failover;
+  private final boolean waitByDefault;
+  private final Duration resolveTimeout;
 
+  /**
+   * @param failover resolves retries that name prior nodes
+   * @param waitByDefault the node's {@code failover-resolution} is {@code wait}
+   * @param resolveTimeout the node's {@code failover-resolve-timeout}
+   */
   public CounterServiceImpl(Replica replica, GroupCommitWriter writer, WatchHub watches, QuorumContext quorum,
-      StoreHealth storeHealth, ReadExecutor reads) {
+      StoreHealth storeHealth, ReadExecutor reads, FailoverCoordinator failover, boolean waitByDefault,
+      Duration resolveTimeout) {
+    this.failover = failover;
+    this.waitByDefault = waitByDefault;
+    this.resolveTimeout = resolveTimeout;
     this.reads = reads;
     this.replica = replica;
     this.writer = writer;
@@ -84,38 +103,43 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
   @Override
   public void increment(IncrementRequest req, StreamObserver<CounterValue> responses) {
     WriteRequest write;
+    Retry retry;
     try {
       RequestValidator.key("key", req.getKeyBytes());
       long amount = RequestValidator.amount(req.hasAmount(), req.getAmount());
       String requestId = RequestValidator.requestId(req.getRequestIdBytes(), req.getRequestId());
       RequestValidator.consistency(req.getConsistency(), req.getConsistencyValue());
       write = WriteRequest.increment(req.getKey(), amount, requestId);
+      retry = retry(requestId, req.getPriorNodesList(), req.getFailoverResolution(), req.getFailoverResolutionValue());
     } catch (StatusRuntimeException e) {
       responses.onError(e);
       return;
     }
-    submitSingle(req.getKey(), write, isQuorum(req.getConsistency()), responses);
+    submitSingle(req.getKey(), write, retry, isQuorum(req.getConsistency()), responses);
   }
 
   @Override
   public void decrement(DecrementRequest req, StreamObserver<CounterValue> responses) {
     WriteRequest write;
+    Retry retry;
     try {
       RequestValidator.key("key", req.getKeyBytes());
       long amount = RequestValidator.amount(req.hasAmount(), req.getAmount());
       String requestId = RequestValidator.requestId(req.getRequestIdBytes(), req.getRequestId());
       RequestValidator.consistency(req.getConsistency(), req.getConsistencyValue());
       write = WriteRequest.decrement(req.getKey(), amount, requestId);
+      retry = retry(requestId, req.getPriorNodesList(), req.getFailoverResolution(), req.getFailoverResolutionValue());
     } catch (StatusRuntimeException e) {
       responses.onError(e);
       return;
     }
-    submitSingle(req.getKey(), write, isQuorum(req.getConsistency()), responses);
+    submitSingle(req.getKey(), write, retry, isQuorum(req.getConsistency()), responses);
   }
 
   @Override
   public void incrementMany(IncrementManyRequest req, StreamObserver<IncrementManyResponse> responses) {
     WriteRequest write;
+    Retry retry;
     List<String> keys;
     try {
       RequestValidator.batchSize("items", req.getItemsCount(), "IncrementMany");
@@ -133,12 +157,13 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
       String requestId = RequestValidator.requestId(req.getRequestIdBytes(), req.getRequestId());
       RequestValidator.consistency(req.getConsistency(), req.getConsistencyValue());
       write = WriteRequest.batch(changes, requestId);
+      retry = retry(requestId, req.getPriorNodesList(), req.getFailoverResolution(), req.getFailoverResolutionValue());
     } catch (StatusRuntimeException e) {
       responses.onError(e);
       return;
     }
     boolean quorumWrite = isQuorum(req.getConsistency());
-    submit(write, keys, quorumWrite, i -> "items[" + i + "] (key '" + CounterValues.shorten(keys.get(i)) + "')", responses,
+    submit(write, retry, keys, quorumWrite, i -> "items[" + i + "] (key '" + CounterValues.shorten(keys.get(i)) + "')", responses,
         outcome -> {
           IncrementManyResponse.Builder b = IncrementManyResponse.newBuilder();
           List<AppliedValue> values = outcome.values();
@@ -239,8 +264,9 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
     }
   }
 
-  private void submitSingle(String key, WriteRequest write, boolean quorumWrite, StreamObserver<CounterValue> responses) {
-    submit(write, List.of(key), quorumWrite, i -> "key '" + CounterValues.shorten(key) + "'", responses, outcome -> {
+  private void submitSingle(String key, WriteRequest write, Retry retry, boolean quorumWrite,
+      StreamObserver<CounterValue> responses) {
+    submit(write, retry, List.of(key), quorumWrite, i -> "key '" + CounterValues.shorten(key) + "'", responses, outcome -> {
       AppliedValue v = outcome.values().get(0);
       return CounterValues.of(key, v.value(), v.updatedAtMillis());
     });
@@ -250,8 +276,8 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
    * Queues a write for the group commit; under QUORUM, once it is durable here (or was already
    * applied under its request id), waits until a majority of the DC holds the keys' states.
    */
-  private <T> void submit(WriteRequest write, List<String> keys, boolean quorumWrite, Function<Integer, String> where,
-      StreamObserver<T> responses, Function<WriteOutcome, T> answer) {
+  private <T> void submit(WriteRequest write, Retry retry, List<String> keys, boolean quorumWrite,
+      Function<Integer, String> where, StreamObserver<T> responses, Function<WriteOutcome, T> answer) {
     java.util.Optional<StoreHealth.Problem> storeProblem = storeHealth.problem();
     if (storeProblem.isPresent()) {
       responses.onError(refusedByStore(storeProblem.get()));
@@ -261,7 +287,9 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
       responses.onError(notEstablished("write", "nothing was applied; retry"));
       return;
     }
-    writer.submit(write).whenComplete((WriteOutcome outcome, Throwable error) -> {
+    CompletableFuture<WriteOutcome> outcomeFuture = retry.targets().isEmpty() ? writer.submit(write)
+        : failover.submit(write, retry.targets(), retry.waitMode(), askTimeout());
+    outcomeFuture.whenComplete((WriteOutcome outcome, Throwable error) -> {
       if (error != null) {
         responses.onError(toStatus(error, where));
         return;
@@ -278,6 +306,52 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
         }
       });
     });
+  }
+
+  /** A retry's prior nodes to ask (empty for a first attempt) and what to do if they cannot be asked. */
+  private record Retry(List<String> targets, boolean waitMode) {
+    static final Retry NONE = new Retry(List.of(), false);
+  }
+
+  /** Validates prior_nodes and failover_resolution; INVALID_ARGUMENT names the field. */
+  private Retry retry(String requestId, List<String> priorNodes, FailoverResolution mode, int modeValue) {
+    if (modeValue < 0 || modeValue > FailoverResolution.FAILOVER_RESOLUTION_WAIT_VALUE) {
+      throw Status.INVALID_ARGUMENT.withDescription("failover_resolution " + modeValue
+          + " is not one of FAILOVER_RESOLUTION_UNSPECIFIED, _AVAILABLE or _WAIT").asRuntimeException();
+    }
+    if (priorNodes.isEmpty()) {
+      return Retry.NONE;
+    }
+    if (requestId.isEmpty()) {
+      throw Status.INVALID_ARGUMENT.withDescription("prior_nodes needs a request_id: a retry names the nodes earlier"
+          + " attempts of the same request_id went to; nothing was applied").asRuntimeException();
+    }
+    for (int i = 0; i < priorNodes.size(); i++) {
+      String n = priorNodes.get(i);
+      if (n.isEmpty() || n.length() > 253) {
+        throw Status.INVALID_ARGUMENT.withDescription("prior_nodes[" + i + "] must be a node name of 1..253 characters"
+            + " or \"*\"; nothing was applied").asRuntimeException();
+      }
+    }
+    List<String> targets;
+    try {
+      targets = failover.targets(priorNodes);
+    } catch (IllegalArgumentException e) {
+      throw Status.INVALID_ARGUMENT.withDescription(e.getMessage() + "; nothing was applied").asRuntimeException();
+    }
+    boolean waitMode = mode == FailoverResolution.FAILOVER_RESOLUTION_WAIT
+        || (mode != FailoverResolution.FAILOVER_RESOLUTION_AVAILABLE && waitByDefault);
+    return new Retry(targets, waitMode);
+  }
+
+  /** The node's failover-resolve-timeout, never more than half of what is left of the call's deadline. */
+  private Duration askTimeout() {
+    Deadline deadline = Context.current().getDeadline();
+    if (deadline == null) {
+      return resolveTimeout;
+    }
+    long half = Math.max(1, deadline.timeRemaining(TimeUnit.MILLISECONDS) / 2);
+    return Duration.ofMillis(Math.min(resolveTimeout.toMillis(), half));
   }
 
   private <T> void quorumRead(List<String> keys, StreamObserver<T> responses, Function<List<KeyState>, T> answer) {
@@ -405,6 +479,11 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
             + "; nothing was applied").asRuntimeException();
       case REQUEST_ID_REUSED:
         return Status.INVALID_ARGUMENT.withDescription(w.getMessage()).asRuntimeException();
+      case FENCED:
+      case STALE:
+        return Status.ABORTED.withDescription(w.getMessage()).asRuntimeException();
+      case NOT_CONFIRMED:
+        return Status.UNAVAILABLE.withDescription(w.getMessage()).asRuntimeException();
       case STORAGE_FAILED:
         // A full disk is the client's RESOURCE_EXHAUSTED (back off); any other store failure UNAVAILABLE.
         return (storeKind(w) == StoreException.Kind.NO_SPACE ? Status.RESOURCE_EXHAUSTED : Status.UNAVAILABLE)

@@ -30,6 +30,7 @@ public final class ReplicatedClusterStatus implements ClusterStatusSource {
   private final IntSupplier clientPort;
   private final Supplier<List<MemberInfo>> members;
   private final Supplier<List<PeerStatus>> peerStatus;
+  private final IntSupplier failoverPending;
 
   /**
    * @param replicaId the id this node writes under now (it may change once, at start)
@@ -37,10 +38,12 @@ public final class ReplicatedClusterStatus implements ClusterStatusSource {
    * @param clientPort the bound client port (read per call: the server binds after this is built)
    * @param members every other member membership knows
    * @param peerStatus the replica's per-peer replication status
+   * @param failoverPending retried writes applied here still waiting for a prior node
    */
   public ReplicatedClusterStatus(NodeConfig config, LongSupplier replicaId, Supplier<String> replicaIdChange,
       IntSupplier clientPort,
-      Supplier<List<MemberInfo>> members, Supplier<List<PeerStatus>> peerStatus) {
+      Supplier<List<MemberInfo>> members, Supplier<List<PeerStatus>> peerStatus, IntSupplier failoverPending) {
+    this.failoverPending = failoverPending;
     this.config = config;
     this.replicaId = replicaId;
     this.replicaIdChange = replicaIdChange;
@@ -54,6 +57,7 @@ public final class ReplicatedClusterStatus implements ClusterStatusSource {
     ClusterStatusResponse.Builder b = ClusterStatusResponse.newBuilder()
         .setClusterId(config.clusterId())
         .setNode(config.name())
+        .setFailoverPending(failoverPending.getAsInt())
         .addMembers(MemberStatus.newBuilder()
             .setName(config.name())
             .setDc(config.dc())

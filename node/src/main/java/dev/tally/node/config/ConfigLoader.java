@@ -126,6 +126,8 @@ public final class ConfigLoader {
           p.duration(ConfigKey.HEARTBEAT_INTERVAL),
           p.duration(ConfigKey.FAILURE_TIMEOUT),
           p.duration(ConfigKey.DEDUPE_WINDOW),
+          p.failoverResolution(ConfigKey.FAILOVER_RESOLUTION),
+          p.duration(ConfigKey.FAILOVER_RESOLVE_TIMEOUT),
           p.integer(ConfigKey.MAX_PENDING_WRITES),
           p.integer(ConfigKey.MAX_WATCH_STREAMS),
           p.integer(ConfigKey.MAX_PEER_MESSAGE_BYTES));
@@ -265,6 +267,16 @@ public final class ConfigLoader {
       } catch (IllegalArgumentException e) {
         throw fail(key, v, "sync or async");
       }
+    }
+
+    FailoverResolution failoverResolution(ConfigKey key) {
+      String v = text(key);
+      for (FailoverResolution r : FailoverResolution.values()) {
+        if (r.configName().equals(v == null ? null : v.strip().toLowerCase(Locale.ROOT))) {
+          return r;
+        }
+      }
+      throw fail(key, v, "available or wait");
     }
 
     Path path(ConfigKey key) {

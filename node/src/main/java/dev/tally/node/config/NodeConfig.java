@@ -34,6 +34,8 @@ public record NodeConfig(
     Duration heartbeatInterval,
     Duration failureTimeout,
     Duration dedupeWindow,
+    FailoverResolution failoverResolution,
+    Duration failoverResolveTimeout,
     int maxPendingWrites,
     int maxWatchStreams,
     int maxPeerMessageBytes) {
@@ -90,6 +92,10 @@ public record NodeConfig(
           + Durations.format(heartbeatInterval) + "), so that one late heartbeat does not declare a member dead");
     }
     requirePositive(ConfigKey.DEDUPE_WINDOW, dedupeWindow);
+    if (failoverResolution == null) {
+      throw invalid(ConfigKey.FAILOVER_RESOLUTION, null, "available or wait");
+    }
+    requirePositive(ConfigKey.FAILOVER_RESOLVE_TIMEOUT, failoverResolveTimeout);
     requireRange(ConfigKey.MAX_PENDING_WRITES, maxPendingWrites, 1, MAX_PENDING_WRITES_LIMIT);
     requireRange(ConfigKey.MAX_WATCH_STREAMS, maxWatchStreams, 1, MAX_WATCH_STREAMS_LIMIT);
     requireRange(ConfigKey.MAX_PEER_MESSAGE_BYTES, maxPeerMessageBytes, MIN_PEER_MESSAGE_BYTES,
@@ -128,6 +134,8 @@ public record NodeConfig(
     m.put(ConfigKey.HEARTBEAT_INTERVAL, Durations.format(heartbeatInterval));
     m.put(ConfigKey.FAILURE_TIMEOUT, Durations.format(failureTimeout));
     m.put(ConfigKey.DEDUPE_WINDOW, Durations.format(dedupeWindow));
+    m.put(ConfigKey.FAILOVER_RESOLUTION, failoverResolution.configName());
+    m.put(ConfigKey.FAILOVER_RESOLVE_TIMEOUT, Durations.format(failoverResolveTimeout));
     m.put(ConfigKey.MAX_PENDING_WRITES, Integer.toString(maxPendingWrites));
     m.put(ConfigKey.MAX_WATCH_STREAMS, Integer.toString(maxWatchStreams));
     m.put(ConfigKey.MAX_PEER_MESSAGE_BYTES, Integer.toString(maxPeerMessageBytes));

@@ -15,6 +15,8 @@ import dev.tally.peer.v1.ReadStatesRequest;
 import dev.tally.peer.v1.ReadStatesResponse;
 import dev.tally.peer.v1.ReplicaClaimRequest;
 import dev.tally.peer.v1.ReplicaClaimResponse;
+import dev.tally.peer.v1.ResolveRequestRequest;
+import dev.tally.peer.v1.ResolveRequestResponse;
 import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -97,6 +99,15 @@ public final class GrpcPeerTransport implements PeerTransport, AutoCloseable {
   }
 
   /**
+   * Asks a prior node about a retried request id; {@code timeout} replaces the peer-timeout
+   * deadline (the retry waits at most that long).
+   */
+  public CompletableFuture<ResolveRequestResponse> resolveRequest(String peer, ResolveRequestRequest request,
+      Duration timeout) {
+    return call(peer, timeout, (stub, out) -> stub.resolveRequest(request, out));
+  }
+
+  /**
    * The peer came (back) to life: its channel retries connecting at once instead of waiting out a
    * reconnect backoff that grew while it was down.
    */
@@ -133,6 +144,11 @@ public final class GrpcPeerTransport implements PeerTransport, AutoCloseable {
   }
 
   private <T> CompletableFuture<T> call(String peer, BiConsumer<PeerServiceStub, StreamObserver<T>> invoke) {
+    return call(peer, timeout, invoke);
+  }
+
+  private <T> CompletableFuture<T> call(String peer, Duration deadline,
+      BiConsumer<PeerServiceStub, StreamObserver<T>> invoke) {
     CompletableFuture<T> result = new CompletableFuture<>();
     PeerChannel c;
     try {
@@ -141,7 +157,7 @@ public final class GrpcPeerTransport implements PeerTransport, AutoCloseable {
       result.completeExceptionally(e);
       return result;
     }
-    PeerServiceStub stub = c.stub().withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)
+    PeerServiceStub stub = c.stub().withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS)
         .withOption(PeerHeaders.TARGET_PEER, peer);
     try {
       invoke.accept(stub, new StreamObserver<>() {

@@ -4,6 +4,9 @@ import dev.tally.gossip.engine.Replica;
 import dev.tally.gossip.identity.ClaimAnswer;
 import dev.tally.gossip.identity.ReplicaClaim;
 import dev.tally.gossip.identity.ReplicaClaims;
+import dev.tally.gossip.failover.ResolveResponder;
+import dev.tally.peer.v1.ResolveRequestRequest;
+import dev.tally.peer.v1.ResolveRequestResponse;
 import dev.tally.gossip.store.StoreException;
 import dev.tally.peer.v1.BucketSyncRequest;
 import dev.tally.peer.v1.BucketSyncResponse;
@@ -42,16 +45,25 @@ public final class PeerServiceImpl extends PeerServiceGrpc.PeerServiceImplBase {
   private final Replica replica;
   private final ReplicaClaims claims;
   private final Executor claimExecutor;
+  private final ResolveResponder resolver;
 
   /**
    * @param claims this node's record of its peers' replica-id claims
    * @param claimExecutor where claims are decided: each is a synced store write, which must not
    *     run on the event loop
+   * @param resolver answers other nodes' questions about retried request ids (exactly-once
+   *     across failover)
    */
-  public PeerServiceImpl(Replica replica, ReplicaClaims claims, Executor claimExecutor) {
+  public PeerServiceImpl(Replica replica, ReplicaClaims claims, Executor claimExecutor, ResolveResponder resolver) {
     this.replica = replica;
     this.claims = claims;
     this.claimExecutor = claimExecutor;
+    this.resolver = resolver;
+  }
+
+  @Override
+  public void resolveRequest(ResolveRequestRequest request, StreamObserver<ResolveRequestResponse> responses) {
+    answer("ResolveRequest", resolver.answer(request), responses);
   }
 
   @Override
@@ -116,6 +128,10 @@ public final class PeerServiceImpl extends PeerServiceGrpc.PeerServiceImplBase {
     }
     if (e instanceof StoreException) {
       return Status.UNAVAILABLE.withDescription(method + " could not be stored, nothing written: " + e.getMessage());
+    }
+    if (e instanceof dev.tally.gossip.write.WriteException w) {
+      // A fence step refused or failed by the pipeline (shedding, shutdown, a failed disk): nothing written.
+      return Status.UNAVAILABLE.withDescription(method + ": " + w.getMessage());
     }
     log.error("{} failed", method, e);
     return Status.INTERNAL.withDescription(method + " failed: " + e);

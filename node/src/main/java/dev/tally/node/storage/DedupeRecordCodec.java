@@ -1,5 +1,6 @@
 package dev.tally.node.storage;
 
+import dev.tally.gossip.engine.CounterChange;
 import dev.tally.gossip.write.DedupeRecord;
 import dev.tally.gossip.write.DedupeRecords;
 import dev.tally.gossip.write.DedupeRecord.AppliedValue;
@@ -22,12 +23,19 @@ import java.util.List;
  *   varint  key length, key UTF-8 bytes
  *   varint  fingerprint length, fingerprint bytes
  *   varint  result count; per result: zigzag varint value, varint updated-at millis
+ *   -- format 2 adds (exactly-once across failover):
+ *   byte    disposition code
+ *   varint  node length, node UTF-8 bytes
+ *   varint  unresolved count; per node: varint length, UTF-8 bytes
+ *   varint  change count; per change: varint key length, key bytes, byte 1 = decrement, varint amount
  * </pre>
  *
- * New fields go at the end under a new format byte, so old records stay readable.
+ * New fields go at the end under a new format byte, so old records stay readable: a format-1
+ * record reads as APPLIED with nothing unresolved.
  */
 public final class DedupeRecordCodec {
-  static final int FORMAT = 1;
+  static final int FORMAT = 2;
+  private static final int FORMAT_1 = 1;
 
   private DedupeRecordCodec() {}
 
@@ -50,6 +58,18 @@ public final class DedupeRecordCodec {
       putVarint(out, (v.value() << 1) ^ (v.value() >> 63));
       putVarint(out, v.updatedAtMillis());
     }
+    out.write(r.disposition().code());
+    putString(out, r.node());
+    putVarint(out, r.unresolved().size());
+    for (String n : r.unresolved()) {
+      putString(out, n);
+    }
+    putVarint(out, r.changes().size());
+    for (CounterChange c : r.changes()) {
+      putString(out, c.key());
+      out.write(c.decrement() ? 1 : 0);
+      putVarint(out, c.amount());
+    }
     return out.toByteArray();
   }
 
@@ -57,8 +77,8 @@ public final class DedupeRecordCodec {
   public static DedupeRecord decode(String requestId, byte[] bytes) {
     Reader in = new Reader(bytes);
     int format = in.readByte() & 0xFF;
-    if (format != FORMAT) {
-      throw new IllegalArgumentException("unknown dedupe record format " + format + " (this build reads " + FORMAT + ")");
+    if (format != FORMAT && format != FORMAT_1) {
+      throw new IllegalArgumentException("unknown dedupe record format " + format + " (this build reads 1 and " + FORMAT + ")");
     }
     long expiresAt = in.readLong();
     DedupeRecord.Kind kind = DedupeRecord.Kind.ofCode(in.readByte() & 0xFF);
@@ -73,16 +93,38 @@ public final class DedupeRecordCodec {
       long zz = in.readVarint();
       results.add(new AppliedValue((zz >>> 1) ^ -(zz & 1), in.readVarint()));
     }
+    DedupeRecord.Disposition disposition = DedupeRecord.Disposition.APPLIED;
+    String node = "";
+    List<String> unresolved = List.of();
+    List<CounterChange> changes = List.of();
+    if (format >= 2) {
+      disposition = DedupeRecord.Disposition.ofCode(in.readByte() & 0xFF);
+      node = in.readString(bytes.length);
+      int n = checkedLength(in.readVarint(), bytes.length);
+      unresolved = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        unresolved.add(in.readString(bytes.length));
+      }
+      int c = checkedLength(in.readVarint(), bytes.length);
+      changes = new ArrayList<>(c);
+      for (int i = 0; i < c; i++) {
+        String k = in.readString(bytes.length);
+        boolean decrement = in.readByte() == 1;
+        long a = in.readVarint();
+        changes.add(decrement ? CounterChange.decrement(k, a) : CounterChange.increment(k, a));
+      }
+    }
     if (in.pos != bytes.length) {
       throw new IllegalArgumentException((bytes.length - in.pos) + " trailing bytes in dedupe record " + requestId);
     }
-    return new DedupeRecord(requestId, kind, key, fp, amount, replica, appliedAt, expiresAt, results);
+    return new DedupeRecord(requestId, kind, key, fp, amount, replica, appliedAt, expiresAt, results, disposition, node,
+        unresolved, changes);
   }
 
   /** The expiry of an encoded record, read at its fixed offset. */
   static long expiresAt(byte[] bytes) {
-    if (bytes.length < 9 || bytes[0] != FORMAT) {
-      throw new IllegalArgumentException("not a dedupe record of format " + FORMAT);
+    if (bytes.length < 9 || (bytes[0] != FORMAT && bytes[0] != FORMAT_1)) {
+      throw new IllegalArgumentException("not a dedupe record of format 1 or " + FORMAT);
     }
     return new Reader(bytes, 1).readLong();
   }
@@ -98,6 +140,12 @@ public final class DedupeRecordCodec {
     for (int s = 56; s >= 0; s -= 8) {
       out.write((int) (v >>> s));
     }
+  }
+
+  private static void putString(ByteArrayOutputStream out, String v) {
+    byte[] b = v.getBytes(StandardCharsets.UTF_8);
+    putVarint(out, b.length);
+    out.writeBytes(b);
   }
 
   private static void putVarint(ByteArrayOutputStream out, long v) {
@@ -143,6 +191,10 @@ public final class DedupeRecordCodec {
       byte[] out = java.util.Arrays.copyOfRange(bytes, pos, pos + n);
       pos += n;
       return out;
+    }
+
+    String readString(int total) {
+      return new String(readBytes(checkedLength(readVarint(), total)), StandardCharsets.UTF_8);
     }
 
     long readVarint() {

@@ -520,12 +520,14 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
 
   private EncodedBatch encode(Collection<KeyState> states, StoreAttachment attachment) {
     List<DedupeRecord> records = List.of();
+    List<DedupeRecords.StaleIndex> stale = List.of();
     if (attachment instanceof DedupeRecords r) {
       records = r.records();
+      stale = r.staleIndex();
     } else if (attachment != StoreAttachment.NONE) {
       throw new IllegalArgumentException("unsupported attachment " + attachment.getClass().getName());
     }
-    EncodedBatch b = new EncodedBatch(states.size() + 2 * records.size(), states.size());
+    EncodedBatch b = new EncodedBatch(states.size() + 2 * records.size() + stale.size(), states.size());
     int i = 0;
     for (KeyState ks : states) {
       b.families[i] = counters;
@@ -544,6 +546,13 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
       b.values[i] = EMPTY;
       i++;
     }
+    for (DedupeRecords.StaleIndex x : stale) {
+      // A null value deletes: the record's old index entry goes in the same batch as its rewrite.
+      b.families[i] = dedupeExpiry;
+      b.keys[i] = expiryKey(x.expiresAtMillis(), bytes(x.requestId()));
+      b.values[i] = null;
+      i++;
+    }
     return b;
   }
 
@@ -556,7 +565,11 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
         EncodedBatch b = (EncodedBatch) sb;
         counterCount += b.counters;
         for (int i = 0; i < b.keys.length; i++) {
-          batch.put(b.families[i], b.keys[i], b.values[i]);
+          if (b.values[i] == null) {
+            batch.delete(b.families[i], b.keys[i]);
+          } else {
+            batch.put(b.families[i], b.keys[i], b.values[i]);
+          }
         }
       }
       hook.beforeWrite(counterCount);
@@ -627,6 +640,39 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
         visitor.accept(new KeyState(key, decodeState(key, it.value())));
       }
       checkIterator(it);
+    } finally {
+      exit();
+    }
+  }
+
+  /**
+   * Records waiting for prior nodes: their index entries sort last (expiry {@link
+   * DedupeRecord#NEVER}), so this seeks straight to them.
+   */
+  @Override
+  public List<DedupeRecord> unresolvedDedupe() {
+    enter();
+    List<DedupeRecord> out = new ArrayList<>();
+    try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(dedupeExpiry, options)) {
+      byte[] from = expiryKey(DedupeRecord.NEVER, EMPTY);
+      for (it.seek(from); it.isValid(); it.next()) {
+        byte[] k = it.key();
+        if (readLong(k, 0) != DedupeRecord.NEVER) {
+          break;
+        }
+        byte[] id = Arrays.copyOfRange(k, 8, k.length);
+        byte[] value = db.get(dedupe, id);
+        if (value != null) {
+          DedupeRecord r = DedupeRecordCodec.decode(new String(id, StandardCharsets.UTF_8), value);
+          if (!r.unresolved().isEmpty()) {
+            out.add(r);
+          }
+        }
+      }
+      checkIterator(it);
+      return out;
+    } catch (RocksDBException e) {
+      throw new StoreException("reading unresolved dedupe records failed: " + e.getMessage(), e);
     } finally {
       exit();
     }

@@ -261,7 +261,7 @@ final class RetryingCall<Q, R> {
     // ABORTED from a node on a write: another node is handling this request id; this one applied
     // nothing. It is worth another attempt elsewhere only when writes may fail over.
     boolean aborted = isWrite() && fromNode && code == Status.Code.ABORTED;
-    boolean transientFailure = Failures.isTransient(code) || (aborted && runner.failoverWrites);
+    boolean retryable = Failures.isTransient(code) || (aborted && runner.failoverWrites);
     if (isWrite() && sent && !aborted && !(fromNode && Failures.nodeAppliedNothing(code))) {
       mayHaveApplied = true;
       reached.add(endpoint);
@@ -281,7 +281,7 @@ final class RetryingCall<Q, R> {
       reachedSnapshot = mayHaveReached();
     }
     if (endpoint != null) {
-      if (transientFailure && !aborted) {
+      if (Failures.isTransient(code)) {
         runner.pool.markFailed(endpoint);
       } else if (fromNode) {
         runner.pool.markHealthy(endpoint);
@@ -290,7 +290,7 @@ final class RetryingCall<Q, R> {
     if (settled.get()) {
       return;
     }
-    if (!transientFailure || attempts >= runner.policy.maxAttempts()) {
+    if (!retryable || attempts >= runner.policy.maxAttempts()) {
       fail(status, fromNode, false);
       return;
     }

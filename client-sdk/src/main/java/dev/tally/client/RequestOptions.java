@@ -2,6 +2,8 @@ package dev.tally.client;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -18,16 +20,21 @@ public final class RequestOptions {
   /** Longest request id the server accepts, in bytes of UTF-8. */
   public static final int MAX_REQUEST_ID_BYTES = 128;
 
-  private static final RequestOptions DEFAULTS = new RequestOptions(null, null, null);
+  private static final RequestOptions DEFAULTS = new RequestOptions(null, null, null, List.of(), null);
 
   private final Consistency consistency;
   private final Duration deadline;
   private final String requestId;
+  private final List<String> priorNodes;
+  private final FailoverResolution failoverResolution;
 
-  private RequestOptions(Consistency consistency, Duration deadline, String requestId) {
+  private RequestOptions(Consistency consistency, Duration deadline, String requestId,
+      List<String> priorNodes, FailoverResolution failoverResolution) {
     this.consistency = consistency;
     this.deadline = deadline;
     this.requestId = requestId;
+    this.priorNodes = priorNodes;
+    this.failoverResolution = failoverResolution;
   }
 
   /** Options that override nothing: the call uses the client's defaults. */
@@ -47,7 +54,8 @@ public final class RequestOptions {
 
   /** These options with the call's consistency set. */
   public RequestOptions withConsistency(Consistency consistency) {
-    return new RequestOptions(Objects.requireNonNull(consistency, "consistency"), deadline, requestId);
+    return new RequestOptions(
+        Objects.requireNonNull(consistency, "consistency"), deadline, requestId, priorNodes, failoverResolution);
   }
 
   /**
@@ -61,7 +69,7 @@ public final class RequestOptions {
     if (deadline.isNegative() || deadline.isZero()) {
       throw new IllegalArgumentException("deadline must be positive, got " + deadline);
     }
-    return new RequestOptions(consistency, deadline, requestId);
+    return new RequestOptions(consistency, deadline, requestId, priorNodes, failoverResolution);
   }
 
   /**
@@ -81,7 +89,38 @@ public final class RequestOptions {
       throw new IllegalArgumentException(
           "request_id must be 1.." + MAX_REQUEST_ID_BYTES + " bytes of UTF-8, got " + bytes);
     }
-    return new RequestOptions(consistency, deadline, requestId);
+    return new RequestOptions(consistency, deadline, requestId, priorNodes, failoverResolution);
+  }
+
+  /**
+   * These options with the nodes an earlier call with the same request id may have reached, for a
+   * write retried by hand on another node: pass {@link WriteOutcomeUnknownException#priorNodes()}
+   * (node names, or {@code "*"} for "any node of the cluster"). The node that gets the retry asks
+   * them before applying, so the write counts once. The client adds the nodes its own attempts may
+   * reach, and leaves out the node an attempt is sent to. Needs {@link #withRequestId}.
+   *
+   * @throws IllegalArgumentException when a name is blank
+   */
+  public RequestOptions withPriorNodes(List<String> priorNodes) {
+    Objects.requireNonNull(priorNodes, "priorNodes");
+    LinkedHashSet<String> unique = new LinkedHashSet<>();
+    for (String n : priorNodes) {
+      Objects.requireNonNull(n, "priorNodes entry");
+      if (n.isBlank()) {
+        throw new IllegalArgumentException("priorNodes must not hold a blank name, got " + priorNodes);
+      }
+      unique.add(n.strip());
+    }
+    return new RequestOptions(consistency, deadline, requestId, List.copyOf(unique), failoverResolution);
+  }
+
+  /**
+   * These options with what a node does when this write is retried on it and a prior node cannot
+   * be asked in time ({@link FailoverResolution}). Default: the node's own setting.
+   */
+  public RequestOptions withFailoverResolution(FailoverResolution resolution) {
+    return new RequestOptions(consistency, deadline, requestId, priorNodes,
+        Objects.requireNonNull(resolution, "resolution"));
   }
 
   /** The call's consistency, if overridden. */
@@ -99,22 +138,35 @@ public final class RequestOptions {
     return Optional.ofNullable(requestId);
   }
 
+  /** The prior nodes the caller gave ({@link #withPriorNodes}); empty when none. */
+  public List<String> priorNodes() {
+    return priorNodes;
+  }
+
+  /** The failover resolution, if chosen. */
+  public Optional<FailoverResolution> failoverResolution() {
+    return Optional.ofNullable(failoverResolution);
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof RequestOptions other
         && Objects.equals(consistency, other.consistency)
         && Objects.equals(deadline, other.deadline)
-        && Objects.equals(requestId, other.requestId);
+        && Objects.equals(requestId, other.requestId)
+        && priorNodes.equals(other.priorNodes)
+        && failoverResolution == other.failoverResolution;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(consistency, deadline, requestId);
+    return Objects.hash(consistency, deadline, requestId, priorNodes, failoverResolution);
   }
 
   @Override
   public String toString() {
     return "RequestOptions{consistency=" + consistency + ", deadline=" + deadline
-        + ", requestId=" + requestId + "}";
+        + ", requestId=" + requestId + ", priorNodes=" + priorNodes
+        + ", failoverResolution=" + failoverResolution + "}";
   }
 }

@@ -32,9 +32,13 @@ import java.util.concurrent.Flow;
  *       and connection loss are retried per the {@link RetryPolicy} (by default 4 attempts,
  *       jittered exponential backoff from 25 ms to 1 s, 2 s per attempt) on another healthy
  *       endpoint, within the call's overall deadline (default 5 s) and the client's {@link
- *       RetryBudget}. Reads may go to any endpoint; writes carry one request id across all
- *       attempts, and once an attempt may have reached a node, the retries go to that node, whose
- *       dedupe recognises the id (see {@link TallyClientBuilder#clusterDedupesAcrossNodes}).
+ *       RetryBudget}. Reads may go to any endpoint. Writes carry one request id across all
+ *       attempts and fail over too: a retry on another node lists in {@code prior_nodes} the
+ *       nodes earlier attempts may have reached, and that node asks them before applying, so the
+ *       write counts once (see {@link TallyClientBuilder#failoverWrites}). {@code ABORTED} from a
+ *       node (another node handles the request id) sends the retry to the node it names. A
+ *       write's retries end before the nodes' dedupe window ({@link
+ *       TallyClientBuilder#dedupeWindow}).
  *   <li>When the retries run out: {@link UnavailableException} if nothing can have been applied,
  *       {@link WriteOutcomeUnknownException} (with the request id to retry with) if a write may
  *       have been applied.

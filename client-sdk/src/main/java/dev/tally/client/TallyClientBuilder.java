@@ -43,6 +43,8 @@ public final class TallyClientBuilder {
   public static final Duration DEFAULT_WATCH_RECONNECT_TIMEOUT = Duration.ofMinutes(1);
   /** Longest coalescing window accepted. */
   public static final Duration MAX_COALESCING_WINDOW = Duration.ofSeconds(1);
+  /** Default dedupe window of the nodes (their {@code dedupe-window} setting). */
+  public static final Duration DEFAULT_DEDUPE_WINDOW = Duration.ofMinutes(10);
 
   private Target target;
   private Boolean tls;
@@ -60,7 +62,9 @@ public final class TallyClientBuilder {
   private Executor callbackExecutor;
   private Duration watchReconnectTimeout;
   private Duration keepAliveTime;
-  private Boolean clusterDedupesAcrossNodes;
+  private Boolean failoverWrites;
+  private Duration dedupeWindow;
+  private RetryListener retryListener;
   private ChannelFactory channelFactory;
   private LongSupplier ticker;
 
@@ -319,16 +323,67 @@ public final class TallyClientBuilder {
   }
 
   /**
-   * Declares that the cluster recognises a write's request id on every node, not only on the node
-   * that applied it (off by default). Only then may a write whose attempt may have been applied be
-   * retried on another node; otherwise its retries stay on that node, because another node would
-   * apply it a second time. Leave it off until the cluster's replication carries request ids.
+   * Whether a write whose attempt may have been applied is retried on another node (on by
+   * default). Such a retry keeps the request id and lists in {@code prior_nodes} every node an
+   * earlier attempt may have reached (by the name each node sends in its {@code tally-node}
+   * header, or {@code "*"} while the name is unknown); the node that gets it asks them before
+   * applying, so the write counts once. A node that answers {@code ABORTED} because another node
+   * is handling the request id is skipped for the one it names.
+   *
+   * <p>Turn it off for nodes that do not resolve prior nodes (before issue 12): then, once an
+   * attempt may have been applied, the retries stay on that node, whose own dedupe recognises the
+   * id, and an {@code ABORTED} answer ends the call with {@link WriteOutcomeUnknownException}.
+   * Attempts that provably reached no node (connection refused, load shedding) fail over either
+   * way.
    *
    * @throws IllegalStateException if already set
    */
+  public TallyClientBuilder failoverWrites(boolean enabled) {
+    checkUnset("failoverWrites", failoverWrites);
+    failoverWrites = enabled;
+    return this;
+  }
+
+  /**
+   * Same as {@link #failoverWrites}: the name it had when cross-node failover of writes was off by
+   * default.
+   *
+   * @deprecated use {@link #failoverWrites(boolean)}; failover is now on by default
+   * @throws IllegalStateException if failoverWrites was already set
+   */
+  @Deprecated
   public TallyClientBuilder clusterDedupesAcrossNodes(boolean enabled) {
-    checkUnset("clusterDedupesAcrossNodes", clusterDedupesAcrossNodes);
-    clusterDedupesAcrossNodes = enabled;
+    return failoverWrites(enabled);
+  }
+
+  /**
+   * The nodes' dedupe window, their {@code dedupe-window} setting (default {@link
+   * #DEFAULT_DEDUPE_WINDOW}): how long a node remembers a request id. A node that has forgotten an
+   * id would apply a retry of it again, so a write's attempts must all happen inside the window:
+   * the overall deadline of a write is capped at nine tenths of it (9 minutes by default), whatever
+   * {@link #deadline} or {@link RequestOptions#withDeadline} asks for. A retry by hand with {@link
+   * RequestOptions#withRequestId} must likewise come within the window of the first call.
+   *
+   * @throws IllegalArgumentException if not positive
+   * @throws IllegalStateException if already set
+   */
+  public TallyClientBuilder dedupeWindow(Duration window) {
+    checkUnset("dedupeWindow", dedupeWindow);
+    dedupeWindow = requirePositive("dedupeWindow", window);
+    return this;
+  }
+
+  /**
+   * Tells {@code listener} of every retry, just before it is sent: which attempt failed, how, where
+   * the retry goes and with which prior nodes. Runs on the client's scheduler thread; it must be
+   * quick and must not block (see {@link RetryListener}).
+   *
+   * @throws IllegalStateException if already set
+   */
+  public TallyClientBuilder retryListener(RetryListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    checkUnset("retryListener", retryListener);
+    retryListener = listener;
     return this;
   }
 
@@ -384,7 +439,9 @@ public final class TallyClientBuilder {
         callbackExecutor,
         watchReconnectTimeout != null ? watchReconnectTimeout : DEFAULT_WATCH_RECONNECT_TIMEOUT,
         keepAliveTime,
-        Boolean.TRUE.equals(clusterDedupesAcrossNodes),
+        !Boolean.FALSE.equals(failoverWrites),
+        dedupeWindow != null ? dedupeWindow : DEFAULT_DEDUPE_WINDOW,
+        retryListener,
         channelFactory,
         ticker != null ? ticker : System::nanoTime);
     return DefaultTallyClient.create(settings);

@@ -66,14 +66,31 @@ class ErrorMappingTest {
     assertThat(node.faults.calls("Get")).isEqualTo(1);
   }
 
+  /** ABORTED on a write means another node handles its request id (see WriteFailoverTest). */
+  static Stream<Arguments> definiteWriteCodes() {
+    return definiteCodes().filter(a -> a.get()[0] != Status.Code.ABORTED);
+  }
+
   @ParameterizedTest(name = "{0}")
-  @MethodSource("definiteCodes")
+  @MethodSource("definiteWriteCodes")
   void definiteStatus_onWrite_mapsToItsExceptionWithoutRetry(Status.Code code, Class<?> type) {
     node.faults.always(Faults.Kind.REJECT, Status.fromCode(code).withDescription("node says no"), null);
     assertThatThrownBy(() -> client.increment("k"))
         .isExactlyInstanceOf(type)
         .isInstanceOfSatisfying(TallyException.class, e -> assertThat(e.code()).isEqualTo(code));
     assertThat(node.faults.calls("Increment")).isEqualTo(1);
+  }
+
+  @Test
+  void aborted_onWrite_isRetried_andEndsAsOutcomeUnknown_becauseAnotherNodeHandlesTheId() {
+    node.faults.always(Faults.Kind.REJECT,
+        Status.ABORTED.withDescription("request id r is being handled by n2"), "Increment");
+    assertThatThrownBy(() -> client.increment("k"))
+        .isInstanceOfSatisfying(WriteOutcomeUnknownException.class, e -> {
+          assertThat(e.code()).isEqualTo(Status.Code.ABORTED);
+          assertThat(e.priorNodes()).containsExactly("n2");
+        });
+    assertThat(node.faults.calls("Increment")).isEqualTo(4);
   }
 
   @Test

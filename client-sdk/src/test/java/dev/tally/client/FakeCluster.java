@@ -5,8 +5,14 @@ import dev.tally.api.v1.ClusterStatusRequest;
 import dev.tally.api.v1.ClusterStatusResponse;
 import dev.tally.api.v1.MemberStatus;
 import dev.tally.client.internal.ChannelFactory;
+import io.grpc.ForwardingServerCall;
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.Status;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
@@ -25,19 +31,31 @@ import java.util.concurrent.TimeUnit;
  * all share one ({@link #sharedState}: a cluster whose replication and dedupe are perfect, for
  * failover tests that need the other node to know what the first one did). Nodes can be stopped
  * (calls fail with UNAVAILABLE before reaching it, like a refused connection; streams are cut)
- * and started again. Names are unique per cluster, so tests never see each other's servers.
+ * and started again. Names are unique per cluster, so tests never see each other's servers. Like a
+ * real node, each names itself in the {@code tally-node} header of every answer ({@code node-a}
+ * for {@code node-a:7000}), unless told to {@link Node#hideName}.
  */
 final class FakeCluster implements AutoCloseable {
 
   final class Node {
     final String address;
+    /** The name in its {@code tally-node} header. */
+    final String name;
     final FakeCounterService service;
     final Faults faults = new Faults();
+    private final NodeHeader header = new NodeHeader();
     private Server server;
 
     Node(String address, FakeCounterService service) {
       this.address = address;
+      this.name = address.substring(0, address.indexOf(':'));
       this.service = service;
+    }
+
+    /** Answers without the {@code tally-node} header, like a node from before it existed. */
+    Node hideName() {
+      header.hidden = true;
+      return this;
     }
 
     synchronized Node start() {
@@ -45,8 +63,8 @@ final class FakeCluster implements AutoCloseable {
         try {
           server = InProcessServerBuilder.forName(prefix + address)
               .directExecutor()
-              .addService(ServerInterceptors.intercept(service, faults))
-              .addService(ServerInterceptors.intercept(new FakeClusterService(address), faults))
+              .addService(ServerInterceptors.intercept(service, faults, header))
+              .addService(ServerInterceptors.intercept(new FakeClusterService(address), faults, header))
               .build()
               .start();
         } catch (IOException e) {
@@ -71,6 +89,37 @@ final class FakeCluster implements AutoCloseable {
     @Override
     public String toString() {
       return address;
+    }
+
+    /** Puts the node's name in the headers, or in the trailers of a trailers-only answer. */
+    private final class NodeHeader implements ServerInterceptor {
+      private final Metadata.Key<String> key = Metadata.Key.of("tally-node", Metadata.ASCII_STRING_MARSHALLER);
+      volatile boolean hidden;
+
+      @Override
+      public <Q, R> ServerCall.Listener<Q> interceptCall(
+          ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+        return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+          private boolean headersSent;
+
+          @Override
+          public void sendHeaders(Metadata h) {
+            headersSent = true;
+            if (!hidden) {
+              h.put(key, name);
+            }
+            super.sendHeaders(h);
+          }
+
+          @Override
+          public void close(Status status, Metadata trailers) {
+            if (!headersSent && !hidden) {
+              trailers.put(key, name);
+            }
+            super.close(status, trailers);
+          }
+        }, headers);
+      }
     }
   }
 

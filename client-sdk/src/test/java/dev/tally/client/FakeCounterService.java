@@ -29,7 +29,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * A CounterService that behaves like a node for the client's purposes: counters in a map (P and N
  * per key, overflow refused with OUT_OF_RANGE), the node's input limits (INVALID_ARGUMENT naming
  * the field), dedupe by request_id (a repeat returns the first reply and applies nothing; an id
- * reused for a different request is refused), and Watch (current values, then every change).
+ * reused for a different request is refused; consistency, prior_nodes and failover_resolution are
+ * not part of the request), and Watch (current values, then every change).
  * Every request it handled is recorded for assertions. Time is a counter, so runs are repeatable.
  *
  * <p>Concurrency: one lock guards all state; watch messages are sent under it so that each
@@ -91,7 +92,7 @@ final class FakeCounterService extends CounterServiceGrpc.CounterServiceImplBase
       checkKey("key", request.getKey());
       checkAmount(request.hasAmount(), amount);
       checkRequestId(request.getRequestId());
-      return write(request.getRequestId(), request.toBuilder().clearConsistency().build(),
+      return write(request.getRequestId(), request.toBuilder().clearConsistency().clearPriorNodes().clearFailoverResolution().build(),
           () -> valueOf(apply(Map.of(request.getKey(), new long[] {amount, 0})).get(0)));
     });
   }
@@ -104,7 +105,7 @@ final class FakeCounterService extends CounterServiceGrpc.CounterServiceImplBase
       checkKey("key", request.getKey());
       checkAmount(request.hasAmount(), amount);
       checkRequestId(request.getRequestId());
-      return write(request.getRequestId(), request.toBuilder().clearConsistency().build(),
+      return write(request.getRequestId(), request.toBuilder().clearConsistency().clearPriorNodes().clearFailoverResolution().build(),
           () -> valueOf(apply(Map.of(request.getKey(), new long[] {0, amount})).get(0)));
     });
   }
@@ -122,7 +123,7 @@ final class FakeCounterService extends CounterServiceGrpc.CounterServiceImplBase
         }
       }
       checkRequestId(request.getRequestId());
-      return write(request.getRequestId(), request.toBuilder().clearConsistency().build(), () -> {
+      return write(request.getRequestId(), request.toBuilder().clearConsistency().clearPriorNodes().clearFailoverResolution().build(), () -> {
         Map<String, long[]> changes = new LinkedHashMap<>();
         for (IncrementManyRequest.Item item : request.getItemsList()) {
           long amount = item.hasAmount() ? item.getAmount() : 1;

@@ -49,12 +49,12 @@ class RetryTest {
   }
 
   @Test
-  void lostResponse_onOneOfTwoNodes_retryStaysOnThatNode_soTheOtherCannotCountItAgain() {
+  void lostResponse_onOneOfTwoNodes_withFailoverOff_retryStaysOnThatNode_soTheOtherCannotCountItAgain() {
     cluster = FakeCluster.of(2);
     for (FakeCluster.Node n : cluster.nodes()) {
       n.faults.next(1, Faults.Kind.LOSE_RESPONSE, Status.UNAVAILABLE.withDescription("reply lost"), "Increment");
     }
-    client = cluster.clientBuilder().retryPolicy(FAST).build();
+    client = cluster.clientBuilder().retryPolicy(FAST).failoverWrites(false).build();
 
     assertThat(client.increment("likes").value()).isEqualTo(1);
 
@@ -66,11 +66,11 @@ class RetryTest {
   }
 
   @Test
-  void lostResponse_whenTheClusterDedupesAcrossNodes_retryFailsOverAndIsCountedOnce() {
+  void lostResponse_retryFailsOverByDefault_andIsCountedOnceWhenTheClusterDedupes() {
     cluster = FakeCluster.sharedState(2);
     // node-b applies every write and loses every reply; node-a answers.
     cluster.node(1).faults.always(Faults.Kind.LOSE_RESPONSE, Status.UNAVAILABLE, "Increment");
-    client = cluster.clientBuilder().retryPolicy(FAST).clusterDedupesAcrossNodes(true).build();
+    client = cluster.clientBuilder().retryPolicy(FAST).build();
 
     for (int i = 0; i < 10; i++) {
       client.increment("k");
@@ -147,7 +147,25 @@ class RetryTest {
           assertThat(e.getMessage()).contains("may or may not have been applied")
               .contains("retrying with request id " + e.requestId().get() + " is safe");
         });
-    // Every attempt went to the node the first one reached.
+    // A hanging node sends no header, so its name stays unknown: "*" stands for it.
+    assertThatThrownBy(() -> client.increment("k"))
+        .isInstanceOfSatisfying(WriteOutcomeUnknownException.class,
+            e -> assertThat(e.priorNodes()).containsExactly("*"));
+  }
+
+  @Test
+  void writeThatHangs_withFailoverOff_staysOnTheNodeTheFirstAttemptReached() {
+    cluster = FakeCluster.of(2);
+    for (FakeCluster.Node n : cluster.nodes()) {
+      n.faults.always(Faults.Kind.HANG, null, null);
+    }
+    client = cluster.clientBuilder()
+        .retryPolicy(FAST.withAttemptTimeout(Duration.ofMillis(50)))
+        .deadline(Duration.ofMillis(400))
+        .failoverWrites(false)
+        .build();
+
+    assertThatThrownBy(() -> client.increment("k")).isInstanceOf(WriteOutcomeUnknownException.class);
     assertThat(cluster.node(0).faults.calls("Increment") == 0
         || cluster.node(1).faults.calls("Increment") == 0).isTrue();
   }

@@ -2,6 +2,7 @@ package dev.tally.client.internal;
 
 import dev.tally.client.Consistency;
 import dev.tally.client.RetryBudget;
+import dev.tally.client.RetryListener;
 import dev.tally.client.RetryPolicy;
 import java.time.Duration;
 import java.util.Objects;
@@ -24,7 +25,10 @@ import java.util.function.LongSupplier;
  * @param callbackExecutor runs async completions and watch listeners; null for a client-owned pool
  * @param watchReconnectTimeout how long a watch may stay disconnected before it ends
  * @param keepAliveTime HTTP/2 keepalive ping interval, or null for none
- * @param clusterDedupesAcrossNodes whether a retry of an uncertain write may go to another node
+ * @param failoverWrites whether a retry of a write that may have been applied may go to another
+ *     node (with prior_nodes)
+ * @param dedupeWindow the nodes' dedupe window; a write's retries end before it does
+ * @param retryListener told of every retry, or null
  * @param channelFactory makes channels; null for the Netty default
  * @param ticker nanosecond clock for cool-downs, the retry budget and watch timeouts
  */
@@ -41,7 +45,9 @@ public record ClientSettings(
     Executor callbackExecutor,
     Duration watchReconnectTimeout,
     Duration keepAliveTime,
-    boolean clusterDedupesAcrossNodes,
+    boolean failoverWrites,
+    Duration dedupeWindow,
+    RetryListener retryListener,
     ChannelFactory channelFactory,
     LongSupplier ticker) {
 
@@ -54,6 +60,7 @@ public record ClientSettings(
     Objects.requireNonNull(retryBudget, "retryBudget");
     Objects.requireNonNull(endpointCoolDown, "endpointCoolDown");
     Objects.requireNonNull(watchReconnectTimeout, "watchReconnectTimeout");
+    Objects.requireNonNull(dedupeWindow, "dedupeWindow");
     Objects.requireNonNull(ticker, "ticker");
   }
 }

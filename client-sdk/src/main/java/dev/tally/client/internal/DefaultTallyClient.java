@@ -105,7 +105,8 @@ public final class DefaultTallyClient implements TallyClient {
     }
     this.runner = new UnaryCallRunner(pool, scheduler, settings.retryPolicy(),
         new RetryTokenBucket(settings.retryBudget(), settings.ticker()), metrics,
-        settings.clusterDedupesAcrossNodes(), this::requestDnsRefresh);
+        settings.failoverWrites(), settings.dedupeWindow().toNanos(), settings.retryListener(),
+        this::requestDnsRefresh);
     this.coalescer = settings.coalescingWindow() == null
         ? null
         : new WriteCoalescer(runner, scheduler, settings.coalescingWindow().toNanos(), metrics);
@@ -115,9 +116,11 @@ public final class DefaultTallyClient implements TallyClient {
   public static TallyClient create(ClientSettings settings) {
     Objects.requireNonNull(settings, "settings");
     DefaultTallyClient client = new DefaultTallyClient(settings);
-    log.info("Tally client for {} ({}, deadline {}, consistency {}, retries {}, coalescing {})",
+    log.info("Tally client for {} ({}, deadline {}, consistency {}, retries {}, write failover {}, "
+            + "dedupe window {}, coalescing {})",
         settings.target(), settings.tls() == null ? "plaintext" : "TLS", settings.deadline(),
         settings.consistency(), settings.retryPolicy().maxAttempts(),
+        settings.failoverWrites() ? "on" : "off", settings.dedupeWindow(),
         settings.coalescingWindow() == null ? "off" : settings.coalescingWindow());
     return client;
   }
@@ -167,6 +170,7 @@ public final class DefaultTallyClient implements TallyClient {
     checkOpen();
     int keyBytes = Validation.key("key", key);
     Validation.amount(amount);
+    checkPriorNodes(options);
     String requestId = options.requestId().orElse(null);
     long deadline = deadlineNanos(options);
     if (coalescer != null && requestId == null) {
@@ -174,18 +178,43 @@ public final class DefaultTallyClient implements TallyClient {
           options.consistency().orElse(settings.consistency()), deadline);
     }
     String id = requestId != null ? requestId : RequestIds.next();
+    List<String> prior = options.priorNodes();
+    dev.tally.api.v1.FailoverResolution resolution = resolution(options);
     if (sign > 0) {
       IncrementRequest request = IncrementRequest.newBuilder()
           .setKey(key).setAmount(amount).setRequestId(id).setConsistency(consistency(options))
+          .addAllPriorNodes(prior).setFailoverResolution(resolution)
           .build();
-      return map(runner.call("Increment", CounterServiceGrpc.getIncrementMethod(), request, id, deadline),
+      WriteSpec<IncrementRequest> spec = new WriteSpec<>(id, prior,
+          (r, nodes) -> r.toBuilder().clearPriorNodes().addAllPriorNodes(nodes).build());
+      return map(runner.call("Increment", CounterServiceGrpc.getIncrementMethod(), request, spec, deadline),
           Protos::fromProto);
     }
     DecrementRequest request = DecrementRequest.newBuilder()
         .setKey(key).setAmount(amount).setRequestId(id).setConsistency(consistency(options))
+        .addAllPriorNodes(prior).setFailoverResolution(resolution)
         .build();
-    return map(runner.call("Decrement", CounterServiceGrpc.getDecrementMethod(), request, id, deadline),
+    WriteSpec<DecrementRequest> spec = new WriteSpec<>(id, prior,
+        (r, nodes) -> r.toBuilder().clearPriorNodes().addAllPriorNodes(nodes).build());
+    return map(runner.call("Decrement", CounterServiceGrpc.getDecrementMethod(), request, spec, deadline),
         Protos::fromProto);
+  }
+
+  /** Prior nodes name where an earlier call with the same id went: without an id they mean nothing. */
+  private static void checkPriorNodes(RequestOptions options) {
+    if (!options.priorNodes().isEmpty() && options.requestId().isEmpty()) {
+      throw new IllegalArgumentException("priorNodes " + options.priorNodes()
+          + " need the request id of the earlier call: add withRequestId(id)");
+    }
+  }
+
+  private static dev.tally.api.v1.FailoverResolution resolution(RequestOptions options) {
+    return options.failoverResolution()
+        .map(r -> switch (r) {
+          case AVAILABLE -> dev.tally.api.v1.FailoverResolution.FAILOVER_RESOLUTION_AVAILABLE;
+          case WAIT -> dev.tally.api.v1.FailoverResolution.FAILOVER_RESOLUTION_WAIT;
+        })
+        .orElse(dev.tally.api.v1.FailoverResolution.FAILOVER_RESOLUTION_UNSPECIFIED);
   }
 
   private CompletableFuture<List<CounterValue>> incrementManyInternal(
@@ -193,15 +222,20 @@ public final class DefaultTallyClient implements TallyClient {
     Objects.requireNonNull(options, "options");
     checkOpen();
     Validation.changes(changes);
+    checkPriorNodes(options);
     String id = options.requestId().orElseGet(RequestIds::next);
+    List<String> prior = options.priorNodes();
     IncrementManyRequest.Builder request = IncrementManyRequest.newBuilder()
-        .setRequestId(id).setConsistency(consistency(options));
+        .setRequestId(id).setConsistency(consistency(options))
+        .addAllPriorNodes(prior).setFailoverResolution(resolution(options));
     for (CounterChange c : changes) {
       request.addItemsBuilder().setKey(c.key()).setAmount(c.amount());
     }
     int expected = changes.size();
+    WriteSpec<IncrementManyRequest> spec = new WriteSpec<>(id, prior,
+        (r, nodes) -> r.toBuilder().clearPriorNodes().addAllPriorNodes(nodes).build());
     return map(runner.call("IncrementMany", CounterServiceGrpc.getIncrementManyMethod(),
-            request.build(), id, deadlineNanos(options)),
+            request.build(), spec, deadlineNanos(options)),
         r -> values(r.getValuesList(), expected));
   }
 

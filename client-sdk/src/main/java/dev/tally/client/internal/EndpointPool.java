@@ -103,6 +103,24 @@ final class EndpointPool {
     return chosen;
   }
 
+  /** The pool's clock now (the ticker of cool-downs). */
+  long now() {
+    return ticker.getAsLong();
+  }
+
+  /**
+   * The endpoint whose node called itself {@code nodeName} in its {@code tally-node} header, other
+   * than {@code not}; null when no endpoint is known by that name.
+   */
+  Endpoint endpointNamed(String nodeName, Endpoint not) {
+    for (Endpoint e : endpoints) {
+      if (e != not && nodeName.equals(e.nodeName())) {
+        return e;
+      }
+    }
+    return null;
+  }
+
   void markFailed(Endpoint e) {
     e.markFailed(ticker.getAsLong(), coolDownNanos);
   }

@@ -6,11 +6,36 @@ import dev.tally.client.InvalidArgumentException;
 import dev.tally.client.TallyException;
 import dev.tally.client.UnavailableException;
 import io.grpc.Status;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Which failures are retried, which prove a write was not applied, and their exceptions. */
 final class Failures {
 
+  /** How a node's ABORTED names the node handling a request id ("... is being handled by n2"). */
+  private static final Pattern HANDLER = Pattern.compile("being handled by ([^\\s;,()]+)");
+
   private Failures() {}
+
+  /**
+   * The node named as the handler of the request id in an {@code ABORTED} answer ("request id r
+   * is being handled by n2"), or null when the description names none.
+   */
+  static String handlerNamed(Status status) {
+    String d = status.getDescription();
+    if (d == null) {
+      return null;
+    }
+    Matcher m = HANDLER.matcher(d);
+    if (!m.find()) {
+      return null;
+    }
+    String name = m.group(1);
+    while (name.endsWith(".") || name.endsWith(":")) {
+      name = name.substring(0, name.length() - 1);
+    }
+    return name.isEmpty() ? null : name;
+  }
 
   /**
    * Failures worth another attempt, possibly elsewhere: the node or the path to it is down or

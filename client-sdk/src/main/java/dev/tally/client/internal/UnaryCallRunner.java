@@ -1,5 +1,6 @@
 package dev.tally.client.internal;
 
+import dev.tally.client.RetryListener;
 import dev.tally.client.RetryPolicy;
 import io.grpc.MethodDescriptor;
 import java.util.ArrayList;
@@ -28,13 +29,19 @@ final class UnaryCallRunner {
   final long attemptTimeoutNanos;
   final RetryTokenBucket budget;
   final ClientMetrics metrics;
-  final boolean failoverUncertainWrites;
+  final boolean failoverWrites;
+  /** The longest a write may keep retrying: nine tenths of the nodes' dedupe window. */
+  final long maxWriteNanos;
+  /** Told of every retry; null for none. */
+  final RetryListener retryListener;
   private final Runnable noEndpoint;
   private final Set<RetryingCall<?, ?>> running = ConcurrentHashMap.newKeySet();
 
   /**
-   * @param failoverUncertainWrites whether a write whose attempt may have been applied may be
-   *     retried on another node (only safe when the cluster recognises request ids on every node)
+   * @param failoverWrites whether a write whose attempt may have been applied may be retried on
+   *     another node, with prior_nodes (needs nodes that resolve prior nodes)
+   * @param dedupeWindowNanos the nodes' dedupe window; a write's deadline is capped below it
+   * @param retryListener told of every retry, or null
    * @param noEndpoint run when an attempt finds no endpoint at all (asks for a DNS refresh)
    */
   UnaryCallRunner(
@@ -43,7 +50,9 @@ final class UnaryCallRunner {
       RetryPolicy policy,
       RetryTokenBucket budget,
       ClientMetrics metrics,
-      boolean failoverUncertainWrites,
+      boolean failoverWrites,
+      long dedupeWindowNanos,
+      RetryListener retryListener,
       Runnable noEndpoint) {
     this.pool = pool;
     this.scheduler = scheduler;
@@ -51,7 +60,9 @@ final class UnaryCallRunner {
     this.attemptTimeoutNanos = policy.attemptTimeout().toNanos();
     this.budget = budget;
     this.metrics = metrics;
-    this.failoverUncertainWrites = failoverUncertainWrites;
+    this.failoverWrites = failoverWrites;
+    this.maxWriteNanos = dedupeWindowNanos - dedupeWindowNanos / 10;
+    this.retryListener = retryListener;
     this.noEndpoint = noEndpoint;
   }
 
@@ -59,13 +70,15 @@ final class UnaryCallRunner {
    * Starts a call; the future completes on a transport or scheduler thread.
    *
    * @param method the method's name for metrics and logs
-   * @param requestId the write's request id (also in {@code request}), or null for a read
-   * @param deadlineNanos the overall deadline on the {@link System#nanoTime()} scale
+   * @param write the write's request id and prior nodes (also in {@code request}), or null for a
+   *     read
+   * @param deadlineNanos the overall deadline on the {@link System#nanoTime()} scale (a write's is
+   *     capped at {@link #maxWriteNanos} from now)
    */
   <Q, R> CompletableFuture<R> call(
-      String method, MethodDescriptor<Q, R> descriptor, Q request, String requestId, long deadlineNanos) {
+      String method, MethodDescriptor<Q, R> descriptor, Q request, WriteSpec<Q> write, long deadlineNanos) {
     RetryingCall<Q, R> call =
-        new RetryingCall<>(this, method, descriptor, request, requestId, deadlineNanos);
+        new RetryingCall<>(this, method, descriptor, request, write, deadlineNanos);
     call.start();
     return call.result();
   }

@@ -147,7 +147,9 @@ final class WriteCoalescer {
     }
     CompletableFuture<IncrementManyResponse> reply = runner.call(
         "CoalescedIncrement", CounterServiceGrpc.getIncrementManyMethod(), request.build(),
-        requestId, batch.earliestDeadlineNanos);
+        new WriteSpec<>(requestId, List.of(),
+            (r, nodes) -> r.toBuilder().clearPriorNodes().addAllPriorNodes(nodes).build()),
+        batch.earliestDeadlineNanos);
     reply.whenComplete((response, error) -> complete(batch, requestId, response, error));
   }
 

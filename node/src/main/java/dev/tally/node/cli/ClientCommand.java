@@ -66,8 +66,11 @@ abstract class ClientCommand implements Callable<Integer> {
       return run(client, out, err);
     } catch (WriteOutcomeUnknownException e) {
       String id = e.requestId().orElse("?");
+      // '*' is quoted so that a shell pastes it rather than expanding it.
+      String prior = e.priorNodes().isEmpty() ? ""
+          : " --prior-nodes " + String.join(",", e.priorNodes()).replace("*", "'*'");
       err.println(oneLine("error: " + e.getMessage() + timeoutHint(e)
-          + "; to retry safely, rerun the command with --request-id " + id));
+          + "; to retry safely, rerun the command with --request-id " + id + prior));
       err.flush();
       return ExitCodes.WRITE_OUTCOME_UNKNOWN;
     } catch (TallyException e) {

@@ -21,12 +21,13 @@ import picocli.CommandLine.Command;
         "1:the call failed; stderr says why",
         "2:usage error (a wrong flag, a missing argument)",
         "3:write outcome unknown: it may or may not have been applied; rerun with the "
-            + "--request-id printed on stderr to retry safely"},
+            + "--request-id (and --prior-nodes) printed on stderr to retry safely"},
     footerHeading = "%nExamples:%n",
     footer = {
         "  tally decr stock:sku-7                   # -1, on the local cluster",
         "  tally decr stock:sku-7 3 --target 10.0.0.5:7400",
-        "  tally decr stock:sku-7 3 --json"})
+        "  tally decr stock:sku-7 3 --json",
+        "  tally decr stock:sku-7 3 --request-id ID --prior-nodes n1,n2   # retry after 'outcome unknown'"})
 public final class DecrCommand extends WriteCommand {
 
   /** The command as {@code tally} runs it: the default target comes from the environment. */

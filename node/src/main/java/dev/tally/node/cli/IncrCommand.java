@@ -20,14 +20,16 @@ import picocli.CommandLine.Command;
         "1:the call failed; stderr says why",
         "2:usage error (a wrong flag, a missing argument)",
         "3:write outcome unknown: it may or may not have been applied; rerun with the "
-            + "--request-id printed on stderr to retry safely"},
+            + "--request-id (and --prior-nodes) printed on stderr to retry safely"},
     footerHeading = "%nExamples:%n",
     footer = {
         "  tally incr likes:post-1                  # +1, on the local cluster",
         "  tally incr views 10 --target 10.0.0.5:7400",
         "  tally incr views 10 --target 10.0.0.5:7400,10.0.0.6:7400",
         "  tally incr likes:post-1 --consistency quorum --json",
-        "  tally incr views 10 --request-id ID      # retry after 'outcome unknown'"})
+        "  tally incr views 10 --request-id ID      # retry after 'outcome unknown'",
+        "  tally incr views 10 --target 10.0.0.6:7400 --request-id ID --prior-nodes n1",
+        "                                           # the same, by hand on another node"})
 public final class IncrCommand extends WriteCommand {
 
   /** The command as {@code tally} runs it: the default target comes from the environment. */

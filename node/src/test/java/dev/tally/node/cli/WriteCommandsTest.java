@@ -197,7 +197,8 @@ class WriteCommandsTest {
       assertThat(lost.exitCode()).as(lost.toString()).isEqualTo(3);
       assertThat(lost.out()).isEmpty();
       assertThat(lost.err().lines()).hasSize(1);
-      Matcher id = Pattern.compile("rerun the command with --request-id (\\S+)\n$").matcher(lost.err());
+      // Then the nodes it may have reached: the node's name, or '*' if it sent none.
+      Matcher id = Pattern.compile("rerun the command with --request-id (\\S+) --prior-nodes \\S+\n$").matcher(lost.err());
       assertThat(id.find()).as(lost.err()).isTrue();
       assertThat(lost.err()).startsWith("error: UNAVAILABLE: ").contains("may or may not have been applied");
 

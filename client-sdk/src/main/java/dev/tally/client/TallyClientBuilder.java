@@ -359,8 +359,9 @@ public final class TallyClientBuilder {
   /**
    * The nodes' dedupe window, their {@code dedupe-window} setting (default {@link
    * #DEFAULT_DEDUPE_WINDOW}): how long a node remembers a request id. A node that has forgotten an
-   * id would apply a retry of it again, so a write's attempts must all happen inside the window:
-   * the overall deadline of a write is capped at nine tenths of it (9 minutes by default), whatever
+   * id would apply a retry of it again, and a node resolving a retry that landed elsewhere trusts
+   * answers only within half a window of it, so a write's attempts must all happen inside half the
+   * window: the overall deadline of a write is capped at half of it (5 minutes by default), whatever
    * {@link #deadline} or {@link RequestOptions#withDeadline} asks for. A retry by hand with {@link
    * RequestOptions#withRequestId} must likewise come within the window of the first call.
    *

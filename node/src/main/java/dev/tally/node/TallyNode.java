@@ -204,8 +204,9 @@ public final class TallyNode implements AutoCloseable {
   private GroupCommitWriter writer;
   private BackgroundResolver failoverResolver;
   /**
-   * This node's clock (ms) from which its dedupe records are complete: the data dir's creation, or
-   * the start that took a new replica id (its dir may be a rolled-back copy that lost records).
+   * This node's clock (ms) from which its dedupe records are complete: 0, or the start that took a
+   * new replica id (its dir may be a rolled-back copy that lost records). A wiped dir cannot tell
+   * it lost anything (docs/api.md says what that means for a retry).
    */
   private volatile long remembersSince;
   private WatchHub watches;
@@ -255,7 +256,6 @@ public final class TallyNode implements AutoCloseable {
     store = RocksStateStore.open(config.dataDir(), config.clusterId(), config.durability(), clock,
         options.storeWriteHook(), options.storeReadHook());
     storeHealth = new StoreHealth(store::probeWrite, clock, STORE_PROBE_MIN, STORE_PROBE_MAX);
-    remembersSince = store.createdAt().toEpochMilli();
     store.observeWrites(storeHealth);
     storeHealth.addListener(problem -> publishHealth());
 

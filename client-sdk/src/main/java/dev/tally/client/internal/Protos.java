@@ -57,7 +57,7 @@ final class Protos {
           m.getNeedsRepair(),
           m.getReplicaIdChange()));
     }
-    return new ClusterStatus(response.getClusterId(), response.getNode(), members);
+    return new ClusterStatus(response.getClusterId(), response.getNode(), members, response.getFailoverPending());
   }
 
   private static ClusterMember.State state(MemberStatus.State state) {

@@ -30,7 +30,10 @@ final class UnaryCallRunner {
   final RetryTokenBucket budget;
   final ClientMetrics metrics;
   final boolean failoverWrites;
-  /** The longest a write may keep retrying: nine tenths of the nodes' dedupe window. */
+  /**
+   * The longest a write may keep retrying: half the nodes' dedupe window, the horizon within which
+   * nodes can resolve a retry that moved between them (gossip's {@code failover.RetryHorizon}).
+   */
   final long maxWriteNanos;
   /** Told of every retry; null for none. */
   final RetryListener retryListener;
@@ -61,7 +64,7 @@ final class UnaryCallRunner {
     this.budget = budget;
     this.metrics = metrics;
     this.failoverWrites = failoverWrites;
-    this.maxWriteNanos = dedupeWindowNanos - dedupeWindowNanos / 10;
+    this.maxWriteNanos = dedupeWindowNanos / 2;
     this.retryListener = retryListener;
     this.noEndpoint = noEndpoint;
   }

@@ -83,6 +83,11 @@ public final class StatusCommand extends ClientCommand {
           out.println("note: " + m.name() + " " + m.replicaIdChange());
         }
       }
+      if (status.failoverPending() > 0) {
+        out.println("note: " + status.node() + " applied " + status.failoverPending() + " retried write"
+            + (status.failoverPending() == 1 ? "" : "s") + " without an answer from every prior node; resolving them"
+            + " in the background (the count may be over by their amounts until then)");
+      }
     }
     out.flush();
   }
@@ -110,6 +115,7 @@ public final class StatusCommand extends ClientCommand {
     fields.put("cluster_id", status.clusterId());
     fields.put("node", status.node());
     fields.put("members", members);
+    fields.put("failover_pending", status.failoverPending());
     return fields;
   }
 

@@ -367,7 +367,7 @@ public final class TallyNode implements AutoCloseable {
         .permitKeepAliveWithoutCalls(true)
         .addService(RequestParsing.guard(ServerInterceptors.intercept(new PeerServiceImpl(replica,
             new ReplicaClaims(store, config.name(), store::replicaId), claimExecutor,
-            new ResolveResponder(config.name(), writer, store, () -> remembersSince)),
+            new ResolveResponder(selfRef, writer, store, () -> remembersSince)),
             ClusterIdInterceptors.server(config.clusterId()))));
     try {
       peerServer = peers.build().start();

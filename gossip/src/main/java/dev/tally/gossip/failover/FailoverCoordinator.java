@@ -252,8 +252,11 @@ public final class FailoverCoordinator {
       merged = CompletableFuture.completedFuture(null);
     } else {
       try {
-        merged = merge.apply(DeltaBatch.newBuilder().setFrom(NodeRef.newBuilder().setName(askedNode))
-            .addAllStates(a.getStatesList()).build());
+        // The responder's own ref; one that predates it sends none, and then its states come in as
+        // from this node's dc (the dc only steers relaying; the merge itself is the same).
+        NodeRef from = a.hasFrom() && !a.getFrom().getDc().isEmpty() ? a.getFrom()
+            : NodeRef.newBuilder().setName(askedNode).setDc(self.getDc()).build();
+        merged = merge.apply(DeltaBatch.newBuilder().setFrom(from).addAllStates(a.getStatesList()).build());
       } catch (RuntimeException e) {
         merged = CompletableFuture.failedFuture(e);
       }

@@ -6,6 +6,7 @@ import dev.tally.gossip.write.GroupCommitWriter;
 import dev.tally.gossip.write.WriteException;
 import dev.tally.gossip.write.WriteRequest;
 import dev.tally.gossip.write.WriteStore;
+import dev.tally.peer.v1.NodeRef;
 import dev.tally.peer.v1.RequestIdentity;
 import dev.tally.peer.v1.ResolveRequestRequest;
 import dev.tally.peer.v1.ResolveRequestResponse;
@@ -30,7 +31,7 @@ public final class ResolveResponder {
   /** Most keys an asker may ask states for (an IncrementMany has at most 1000 items). */
   public static final int MAX_KEYS = 1000;
 
-  private final String self;
+  private final NodeRef self;
   private final GroupCommitWriter writer;
   private final WriteStore store;
   private final LongSupplier remembersSince;
@@ -39,7 +40,7 @@ public final class ResolveResponder {
    * @param remembersSince this node's clock (ms) from which its records are complete: its data
    *     dir's creation, or its last change of replica id, whichever is later
    */
-  public ResolveResponder(String self, GroupCommitWriter writer, WriteStore store, LongSupplier remembersSince) {
+  public ResolveResponder(NodeRef self, GroupCommitWriter writer, WriteStore store, LongSupplier remembersSince) {
     this.self = self;
     this.writer = writer;
     this.store = store;
@@ -72,7 +73,8 @@ public final class ResolveResponder {
   }
 
   private ResolveRequestResponse fromRecord(DedupeRecord r, ResolveRequestRequest q) {
-    ResolveRequestResponse.Builder b = ResolveRequestResponse.newBuilder().setRemembersSinceMs(remembersSince.getAsLong());
+    ResolveRequestResponse.Builder b = ResolveRequestResponse.newBuilder().setFrom(self)
+        .setRemembersSinceMs(remembersSince.getAsLong());
     if (r.disposition() == DedupeRecord.Disposition.FENCED) {
       return b.setOutcome(Outcome.FENCED).setNode(r.node()).build();
     }
@@ -80,7 +82,7 @@ public final class ResolveResponder {
         .setCounted(r.counted())
         .addAllUnresolved(r.unresolved())
         .addAllValues(RequestIdentities.values(r.results()))
-        .setNode(r.disposition() == DedupeRecord.Disposition.ELSEWHERE ? r.node() : self);
+        .setNode(r.disposition() == DedupeRecord.Disposition.ELSEWHERE ? r.node() : self.getName());
     for (String key : q.getKeysList()) {
       b.addStates(StateMessages.toMessage(key, store.get(key)));
     }

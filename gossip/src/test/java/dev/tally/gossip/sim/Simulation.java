@@ -330,7 +330,7 @@ final class Simulation {
         metrics, Duration.ofMillis(params.rpcDeadlineMillis()), Duration.ofMillis(100), Duration.ofMillis(1000), horizon);
     inc.failover = new FailoverCoordinator(self, inc.writer, sender, () -> peers, inc.replica::onPushDelta,
         inc.resolver, metrics, clock, horizon);
-    inc.responder = new ResolveResponder(node.name, inc.writer, node.store, () -> node.remembersSinceMillis);
+    inc.responder = new ResolveResponder(self, inc.writer, node.store, () -> node.remembersSinceMillis);
   }
 
   /** The node's IdentityCheck answered: take a new id if told to, then let writes in (as TallyNode does). */

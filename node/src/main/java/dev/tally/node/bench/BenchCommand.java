@@ -127,6 +127,12 @@ public final class BenchCommand implements Callable<Integer> {
           + " comparison is like for like).")
   boolean requestIds;
 
+  @Option(names = "--prior-nodes", paramLabel = "NAME[,NAME...]", split = ",",
+      description = "Send these prior_nodes (and a unique request_id) with every Tally write, as a retry on"
+          + " another node would: measures the failover path, where each write first asks those nodes"
+          + " (a node that never saw the id fences it). Implies --request-ids.")
+  List<String> priorNodes;
+
   @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10s",
       description = "Deadline of each call. Default: ${DEFAULT-VALUE}.")
   String timeout;
@@ -206,8 +212,9 @@ public final class BenchCommand implements Callable<Integer> {
       return new RedisTarget(parseEndpoints("--redis", redis).get(0), channels, parseRedisBatch(), settings.timeout());
     }
     String targets = target != null ? target : TargetResolver.system().resolve().target();
-    return new TallyTarget(parseEndpoints("--target", targets), channels, parseConsistency(), requestIds,
-        settings.timeout().toNanos(), settings.seed());
+    return new TallyTarget(parseEndpoints("--target", targets), channels, parseConsistency(),
+        requestIds || priorNodes != null, priorNodes == null ? List.of() : priorNodes, settings.timeout().toNanos(),
+        settings.seed());
   }
 
   /** The validated settings; picocli usage errors (exit 2) for anything wrong. */
@@ -227,8 +234,8 @@ public final class BenchCommand implements Callable<Integer> {
       if (redis.contains(",")) {
         throw usage("--redis takes one HOST:PORT, got '" + redis + "'");
       }
-      if (requestIds) {
-        throw usage("--request-ids applies to Tally only; Redis has no request ids");
+      if (requestIds || priorNodes != null) {
+        throw usage("--request-ids and --prior-nodes apply to Tally only; Redis has no request ids");
       }
       if (parseConsistency() != Consistency.CONSISTENCY_LOCAL) {
         throw usage("--consistency applies to Tally only; a single Redis server has one copy");

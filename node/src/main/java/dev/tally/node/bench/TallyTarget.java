@@ -37,6 +37,7 @@ final class TallyTarget implements LoadTarget {
   private final CounterServiceGrpc.CounterServiceStub[] stubs;
   private final Consistency consistency;
   private final boolean requestIds;
+  private final List<String> priorNodes;
   private final String idPrefix;
   private final AtomicLong ids = new AtomicLong();
   private final long timeoutNanos;
@@ -44,9 +45,11 @@ final class TallyTarget implements LoadTarget {
   /**
    * @param connectionsPerEndpoint channels (HTTP/2 connections) to each endpoint
    * @param requestIds send a unique request_id with every write (off for a like-for-like Redis comparison)
+   * @param priorNodes prior_nodes of every write (the failover path); empty for first attempts
    */
   TallyTarget(List<HostPort> endpoints, int connectionsPerEndpoint, Consistency consistency, boolean requestIds,
-      long timeoutNanos, long seed) {
+      List<String> priorNodes, long timeoutNanos, long seed) {
+    this.priorNodes = List.copyOf(priorNodes);
     this.endpoints = List.copyOf(endpoints);
     this.consistency = consistency;
     this.requestIds = requestIds;
@@ -82,7 +85,8 @@ final class TallyTarget implements LoadTarget {
   public String describe() {
     return "tally " + endpoints.stream().map(HostPort::toString).reduce((a, b) -> a + "," + b).orElse("")
         + " (" + stubs.length + " gRPC connections, consistency " + consistencyLabel()
-        + (requestIds ? ", request ids on" : ", request ids off") + ")";
+        + (requestIds ? ", request ids on" : ", request ids off")
+        + (priorNodes.isEmpty() ? "" : ", prior nodes " + String.join(",", priorNodes)) + ")";
   }
 
   private String consistencyLabel() {
@@ -102,7 +106,7 @@ final class TallyTarget implements LoadTarget {
   public void increment(int lane, String key, Completion done) {
     IncrementRequest.Builder req = IncrementRequest.newBuilder().setKey(key).setAmount(1).setConsistency(consistency);
     if (requestIds) {
-      req.setRequestId(idPrefix + ids.incrementAndGet());
+      req.setRequestId(idPrefix + ids.incrementAndGet()).addAllPriorNodes(priorNodes);
     }
     stub(lane).increment(req.build(), new Reply<>(done));
   }
@@ -114,7 +118,7 @@ final class TallyTarget implements LoadTarget {
       req.addItems(IncrementManyRequest.Item.newBuilder().setKey(key).setAmount(1));
     }
     if (requestIds) {
-      req.setRequestId(idPrefix + ids.incrementAndGet());
+      req.setRequestId(idPrefix + ids.incrementAndGet()).addAllPriorNodes(priorNodes);
     }
     stub(lane).incrementMany(req.build(), new Reply<>(done));
   }

@@ -22,7 +22,10 @@ class WriteErrorStatusTest {
         Reason.REQUEST_ID_REUSED, Status.Code.INVALID_ARGUMENT,
         Reason.STORAGE_FAILED, Status.Code.UNAVAILABLE,
         Reason.SHUTTING_DOWN, Status.Code.UNAVAILABLE,
-        Reason.STARTING, Status.Code.UNAVAILABLE);
+        Reason.STARTING, Status.Code.UNAVAILABLE,
+        Reason.FENCED, Status.Code.ABORTED,
+        Reason.NOT_CONFIRMED, Status.Code.UNAVAILABLE,
+        Reason.STALE, Status.Code.ABORTED);
     assertThat(expected).containsOnlyKeys(Reason.values());
 
     expected.forEach((reason, code) -> {

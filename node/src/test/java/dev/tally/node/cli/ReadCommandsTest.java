@@ -168,7 +168,8 @@ class ReadCommandsTest {
         + "\"name\":\"" + name + "\",\"dc\":\"dc1\",\"state\":\"ALIVE\","
         + "\"replica_id\":\"" + ReplicaIds.format(node.replicaId()) + "\","
         + "\"client_address\":\"" + target + "\",\"peer_address\":\"127.0.0.1:" + node.config().peerPort() + "\","
-        + "\"self\":true,\"replication_lag_ms\":0,\"pending_keys\":0,\"needs_repair\":false}]}\n");
+        + "\"self\":true,\"replication_lag_ms\":0,\"pending_keys\":0,\"needs_repair\":false}],"
+        + "\"failover_pending\":0}\n");
   }
 
   @Test

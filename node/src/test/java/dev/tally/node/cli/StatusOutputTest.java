@@ -65,6 +65,16 @@ class StatusOutputTest {
   }
 
   @Test
+  void print_text_notesRetriedWritesStillBeingResolved() {
+    ClusterStatus pending = new ClusterStatus(THREE.clusterId(), THREE.node(), THREE.members(), 2);
+
+    assertThat(print(pending, false)).contains("note: node-b applied 2 retried writes without an answer from every"
+        + " prior node; resolving them in the background (the count may be over by their amounts until then)");
+    assertThat(print(THREE, false)).doesNotContain("retried");
+    assertThat(print(pending, true)).endsWith(",\"failover_pending\":2}\n");
+  }
+
+  @Test
   void print_json_listsEveryMemberWithAllFields() {
     String json = print(THREE, true);
 
@@ -75,7 +85,7 @@ class StatusOutputTest {
             + "\"pending_keys\":100000,\"needs_repair\":true}")
         .endsWith("\"state\":\"UNKNOWN\",\"replica_id\":\"00000000000000e5\",\"client_address\":\"10.1.0.5:7400\","
             + "\"peer_address\":\"10.1.0.5:7401\",\"self\":false,\"replication_lag_ms\":0,\"pending_keys\":0,"
-            + "\"needs_repair\":false}]}\n");
+            + "\"needs_repair\":false}],\"failover_pending\":0}\n");
   }
 
   @Test

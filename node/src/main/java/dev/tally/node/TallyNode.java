@@ -204,9 +204,10 @@ public final class TallyNode implements AutoCloseable {
   private GroupCommitWriter writer;
   private BackgroundResolver failoverResolver;
   /**
-   * This node's clock (ms) from which its dedupe records are complete: 0, or the start that took a
-   * new replica id (its dir may be a rolled-back copy that lost records). A wiped dir cannot tell
-   * it lost anything (docs/api.md says what that means for a retry).
+   * This node's clock (ms) from which its dedupe records are complete: 0, or the start that found
+   * its dir may be an older copy (a peer saw a newer start). A wiped dir, or a copy taken while
+   * the node ran, cannot tell it lost anything (docs/api.md says what that means for a retry).
+   * Kept in the dir's meta, so later restarts remember it.
    */
   private volatile long remembersSince;
   private WatchHub watches;
@@ -319,7 +320,7 @@ public final class TallyNode implements AutoCloseable {
     NodeRef selfRef = NodeRef.newBuilder().setName(config.name()).setDc(config.dc()).build();
     FailoverMeters failoverMeters = new FailoverMeters(registry);
     Supplier<Collection<String>> peerNames = () -> membership.members().stream().map(MemberInfo::name).toList();
-    RetryHorizon horizon = new RetryHorizon(config.dedupeWindow(), RetryHorizon.DEFAULT_SKEW_MARGIN);
+    RetryHorizon horizon = RetryHorizon.forWindow(config.dedupeWindow());
     failoverResolver = new BackgroundResolver(selfRef, writer, store, transport::resolveRequest, replicaThread, clock,
         name -> peerNames.get().contains(name), failoverMeters, config.failoverResolveTimeout(),
         FAILOVER_RETRY_MIN, FAILOVER_RETRY_MAX, horizon);
@@ -413,8 +414,10 @@ public final class TallyNode implements AutoCloseable {
       }
       membership.announceReplicaId(identity.replicaId());
     }
-    if (identity.rotated()) {
+    remembersSince = store.remembersSince();
+    if (identity.dirMayBeOld()) {
       remembersSince = Math.max(remembersSince, clock.currentTimeMillis());
+      store.recordRemembersSince(remembersSince);
     }
     writer.acceptWrites();
     failoverResolver.start();

@@ -219,10 +219,10 @@ public final class BackgroundResolver implements AutoCloseable {
       }
       ResolveRequestResponse a = answers.get(node);
       if (a == null) {
-        if (clock.currentTimeMillis() - r.appliedAtMillis() >= horizon.horizonMillis()) {
+        if (clock.currentTimeMillis() - r.appliedAtMillis() >= horizon.trustMillis()) {
           // Past the horizon an answer could no longer be trusted: waiting longer cannot settle it.
           log.warn("request id '{}': prior node {} did not answer within {} ms of the write (half the dedupe"
-              + " window); this node's application stands", r.requestId(), node, horizon.horizonMillis());
+              + " window less a margin); this node's application stands", r.requestId(), node, horizon.trustMillis());
           unresolvable = true;
           continue;
         }

@@ -77,7 +77,7 @@ public final class IdentityCheck {
       return;
     }
     if (!start.lastShutdownClean()) {
-      result.complete(IdentityDecision.rotate("the data dir was not shut down cleanly (a crash, a copy of a running "
+      result.complete(IdentityDecision.rotateAfterCrash("the data dir was not shut down cleanly (a crash, a copy of a running "
           + "node's dir, or a backup taken while it ran), so it cannot prove it holds every increment peers hold of "
           + "replica id " + ReplicaIds.format(start.claim().replicaId())));
       return;

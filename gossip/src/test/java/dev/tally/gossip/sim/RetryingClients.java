@@ -35,6 +35,8 @@ import java.util.concurrent.CompletionException;
  */
 final class RetryingClients {
   static final String KEY_PREFIX = "fo-";
+  /** The longest a request or answer takes between a client and a node (a slow one). */
+  static final long MAX_DELIVERY_MILLIS = 1500;
   private static final long MS = 1_000_000L;
 
   /** One client write and its attempts. */
@@ -163,7 +165,7 @@ final class RetryingClients {
     List<String> prior = op.tried.isEmpty() ? List.of() : op.anyNode ? List.of(FailoverCoordinator.ANY_NODE)
         : new ArrayList<>(op.tried);
     boolean slow = random.nextInt(8) == 0;
-    long delay = slow ? (100 + random.nextInt(1400)) * MS : (long) (random.nextDouble() * 2 * MS);
+    long delay = slow ? (100 + random.nextInt((int) MAX_DELIVERY_MILLIS - 100)) * MS : (long) (random.nextDouble() * 2 * MS);
     long timeout = (200 + random.nextInt(800)) * MS;
     world.trace("client", () -> "attempt " + attempt + " of " + op + " -> " + node.name + " with prior " + prior
         + (slow ? " (slow)" : ""));
@@ -234,9 +236,16 @@ final class RetryingClients {
     attemptsRetried++;
     long backoff = (10 + random.nextInt(200)) * MS;
     world.schedule(null, backoff, () -> {
-      if (!op.acked && !op.gaveUp) {
-        attempt(op, random.nextInt(4) == 0 ? last : pickNode(last));
+      if (op.acked || op.gaveUp) {
+        return;
       }
+      if (world.now() - op.firstAttemptAt >= retryLimitNanos()) {
+        // As the SDK: no attempt is sent later than half the window after the first.
+        op.gaveUp = true;
+        open--;
+        return;
+      }
+      attempt(op, random.nextInt(4) == 0 ? last : pickNode(last));
     });
   }
 

@@ -61,8 +61,9 @@ record SimParams(
         300 + r.nextInt(1200),
         r.nextInt(3) == 0 ? 0.002 + r.nextDouble() * 0.05 : 0,
         60_000,
-        // Longer than any retry takes, and short enough that expiry sweeps run within a seed.
-        2000 + r.nextInt(8000),
+        // Longer than any retry takes (failover clients retry for half of it, and nodes trust
+        // answers for half of it less ~2.5 s of margin), short enough that sweeps run within a seed.
+        6000 + r.nextInt(10000),
         r.nextInt(4) == 0 ? 2 + r.nextInt(30) : 10_000,
         r.nextInt(3) == 0 ? r.nextDouble() * 0.03 : 0,
         r.nextDouble() * 0.8);

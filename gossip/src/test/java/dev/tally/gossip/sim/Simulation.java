@@ -307,8 +307,15 @@ final class Simulation {
   private void wireFailover(SimNode node, Incarnation inc, SimScheduler scheduler, SimClock clock, List<String> peers) {
     inc.clock = clock;
     NodeRef self = NodeRef.newBuilder().setName(node.name).setDc(node.dc).build();
-    ResolveSender sender = network.resolveFor(inc);
-    RetryHorizon horizon = new RetryHorizon(Duration.ofMillis(params.dedupeWindowMillis()), Duration.ofMillis(200));
+    ResolveSender network = this.network.resolveFor(inc);
+    ResolveSender sender = (peer, request, timeout) -> network.resolve(peer, request, timeout).whenComplete((a, e) ->
+        world.trace(node.name, () -> "resolve " + request.getRequest().getRequestId() + " with " + peer + ": "
+            + (e != null ? e.toString() : a.getOutcome() + " counted=" + a.getCounted() + " node=" + a.getNode()
+            + " unresolved=" + a.getUnresolvedList() + " remembersSince=" + a.getRemembersSinceMs())));
+    // The margin covers what a retry can take here to arrive (RetryingClients: up to 1.5 s) and be
+    // resolved (one rpc deadline), and the nodes' clock skew (up to 100 ms).
+    RetryHorizon horizon = new RetryHorizon(Duration.ofMillis(params.dedupeWindowMillis()),
+        Duration.ofMillis(RetryingClients.MAX_DELIVERY_MILLIS + params.rpcDeadlineMillis() + 300));
     FailoverMetrics metrics = new FailoverMetrics() {
       @Override
       public void resolved(Outcome outcome) {
@@ -344,7 +351,9 @@ final class Simulation {
       node.epoch = 1;
       node.rotations++;
       // As TallyNode: records older than this start may be what a rolled-back dir lost.
-      node.remembersSinceMillis = inc.clock.currentTimeMillis();
+      if (decision.dirMayBeOld()) {
+        node.remembersSinceMillis = inc.clock.currentTimeMillis();
+      }
       rotations++;
       inc.replica.useReplicaId(node.replicaId);
       log(node.name + " took replica " + Long.toHexString(node.replicaId) + " instead of " + Long.toHexString(old)

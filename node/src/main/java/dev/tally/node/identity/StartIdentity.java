@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * @param previousId the dir's id before this start, equal to {@code replicaId} when it was kept
  * @param reason the check's reason, for the log and {@code tally status}
  */
-public record StartIdentity(long replicaId, long previousId, String reason) {
+public record StartIdentity(long replicaId, long previousId, String reason, boolean dirMayBeOld) {
   private static final Logger log = LoggerFactory.getLogger(StartIdentity.class);
   private static final SecureRandom INSTANCES = new SecureRandom();
 
@@ -75,12 +75,12 @@ public record StartIdentity(long replicaId, long previousId, String reason) {
     }
     if (decision.keep()) {
       log.info("keeping replica id {} (epoch {}): {}", ReplicaIds.format(previous), claim.epoch(), decision.reason());
-      return new StartIdentity(previous, previous, decision.reason());
+      return new StartIdentity(previous, previous, decision.reason(), false);
     }
     long fresh = store.rotateReplicaId();
     log.warn("took new replica id {} instead of {} before the first write: {}. The old id's entries stay, frozen, "
         + "in every counter; nothing is lost", ReplicaIds.format(fresh), ReplicaIds.format(previous), decision.reason());
-    return new StartIdentity(fresh, previous, decision.reason());
+    return new StartIdentity(fresh, previous, decision.reason(), decision.dirMayBeOld());
   }
 
   private static Set<String> peers(AtomixMembership membership, String self) {

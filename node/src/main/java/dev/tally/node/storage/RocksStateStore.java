@@ -125,6 +125,8 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
   static final String META_CLEAN_SHUTDOWN = "clean-shutdown";
   static final String META_CLAIM_PREFIX = "claim/";
   static final String META_HEALTH_PROBE = "health-probe";
+  /** See {@link #remembersSince}. */
+  static final String META_REMEMBERS_SINCE = "dedupe-complete-since";
 
   private static final Logger log = LoggerFactory.getLogger(RocksStateStore.class);
   private static final byte[] EMPTY = new byte[0];
@@ -742,6 +744,36 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
       return removed;
     } catch (RocksDBException e) {
       throw failed(classify("sweeping expired dedupe records failed: ", e));
+    } finally {
+      exit();
+    }
+  }
+
+  /**
+   * This node's clock (ms) from which the dir's dedupe records are complete: 0 unless a start found
+   * the dir may be an older copy ({@link #recordRemembersSince}). Any thread.
+   */
+  public long remembersSince() {
+    enter();
+    try {
+      byte[] v = db.get(meta, bytes(META_REMEMBERS_SINCE));
+      return v == null ? 0 : Long.parseLong(text(v));
+    } catch (RocksDBException e) {
+      throw new StoreException("reading " + META_REMEMBERS_SINCE + " failed: " + e.getMessage(), e);
+    } catch (NumberFormatException e) {
+      throw new DataDirException("data dir " + dir + " has an unreadable " + META_REMEMBERS_SINCE + ": " + e.getMessage());
+    } finally {
+      exit();
+    }
+  }
+
+  /** Records, fsynced, that the dir's records are complete only from {@code millis} on. Any thread. */
+  public void recordRemembersSince(long millis) {
+    enter();
+    try {
+      db.put(meta, metaOptions, bytes(META_REMEMBERS_SINCE), bytes(Long.toString(millis)));
+    } catch (RocksDBException e) {
+      throw new StoreException("writing " + META_REMEMBERS_SINCE + " failed: " + e.getMessage(), e);
     } finally {
       exit();
     }

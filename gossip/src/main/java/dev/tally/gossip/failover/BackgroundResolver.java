@@ -69,7 +69,8 @@ public final class BackgroundResolver implements AutoCloseable {
 
   // replica thread only
   private final Map<String, Tracked> active = new HashMap<>();
-  private volatile int pending;
+  /** Every id tracked or about to be: counted at once, so a status read right after an answer sees it. */
+  private final Set<String> pendingIds = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
   private static final class Tracked {
@@ -116,22 +117,23 @@ public final class BackgroundResolver implements AutoCloseable {
 
   /** Any thread: resolves the record of {@code requestId} (written with unresolved nodes). */
   public void track(String requestId) {
+    pendingIds.add(requestId);
     execute(() -> trackOnThread(requestId));
   }
 
   /** Records being resolved now ({@code tally_failover_pending}). Any thread. */
   public int pending() {
-    return pending;
+    return pendingIds.size();
   }
 
   private void trackOnThread(String id) {
     if (closed || active.containsKey(id)) {
       return;
     }
+    pendingIds.add(id);
     Tracked t = new Tracked();
     t.backoff = retryMin;
     active.put(id, t);
-    pending = active.size();
     attempt(id);
   }
 
@@ -150,7 +152,7 @@ public final class BackgroundResolver implements AutoCloseable {
 
   private void done(String id) {
     active.remove(id);
-    pending = active.size();
+    pendingIds.remove(id);
   }
 
   private void attempt(String id) {
@@ -328,7 +330,7 @@ public final class BackgroundResolver implements AutoCloseable {
         }
       }
       active.clear();
-      pending = 0;
+      pendingIds.clear();
     });
   }
 }

@@ -22,7 +22,9 @@ import java.util.function.Supplier;
  * A {@link CounterClient} backed by the real {@link TallyClient}, bound to ONE node: the SDK gets
  * that node's endpoint only and makes a single attempt per call (the load driver retries, and
  * records every attempt). Retries of a write therefore reach the node that may have applied it,
- * whose dedupe recognises the request id: that is the only place it is recognised today.
+ * whose dedupe recognises the request id. (Failing over between nodes is {@link
+ * FailoverCounterClient}'s job; a scenario can still move a retry by hand with {@link #add(String,
+ * long, String, ReadConsistency, List)}.)
  *
  * <p>Docker publishes the node's client port on a new host port after every restart or network
  * reconnect, so after a failed call the endpoint is looked up again (at most every {@link
@@ -71,6 +73,15 @@ public final class SdkCounterClient implements CounterClient {
 
     @Override
     public Outcome add(String key, long delta, String requestId, ReadConsistency consistency) {
+        return add(key, delta, requestId, consistency, List.of());
+    }
+
+    /**
+     * Like {@link #add(String, long, String, ReadConsistency)}, for a write retried by hand on this
+     * node after an attempt elsewhere: {@code priorNodes} names the nodes an earlier attempt of
+     * {@code requestId} may have reached (see docs/api.md, "Retrying on another node").
+     */
+    public Outcome add(String key, long delta, String requestId, ReadConsistency consistency, List<String> priorNodes) {
         Bound b = current();
         if (b == null) {
             return Outcome.fail("UNAVAILABLE: " + node + " has no published client port (stopped or disconnected); nothing sent");
@@ -78,6 +89,9 @@ public final class SdkCounterClient implements CounterClient {
         RequestOptions options = RequestOptions.consistency(sdk(consistency));
         if (!requestId.isEmpty()) {
             options = options.withRequestId(requestId);
+        }
+        if (!priorNodes.isEmpty()) {
+            options = options.withPriorNodes(priorNodes);
         }
         try {
             CounterValue v = delta > 0 ? b.client().increment(key, delta, options)

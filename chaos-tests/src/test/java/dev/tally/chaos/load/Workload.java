@@ -15,7 +15,8 @@ import java.util.List;
  * @param quorumWriteFraction share of writes sent with QUORUM (the rest LOCAL), in [0, 1]
  * @param quorumReadFraction  share of reads sent with QUORUM (the rest LOCAL), in [0, 1]
  * @param retryUntilAck       retry a write that was not acknowledged, with the same request id and
- *                            on the same node, until it is acknowledged or the driver stops
+ *                            through the same client (one node, or a failover client's nodes),
+ *                            until it is acknowledged or the driver stops
  * @param retryBackoff        pause between retries
  * @param thinkTime           pause of a process between two operations (zero: back to back); keeps
  *                            the load, and the history the checkers walk, in proportion to the machine
@@ -75,6 +76,12 @@ public record Workload(
     public static Workload mixed(List<String> keys, int maxOpsPerProcess, Duration duration) {
         return new Workload(keys, 1, 0.3, 0.2, 5, 0, 0, false, Duration.ofMillis(50), Duration.ZERO,
                 maxOpsPerProcess, duration);
+    }
+
+    /** The same workload over {@code keys} only. */
+    public Workload withKeys(List<String> keys) {
+        return new Workload(keys, processesPerNode, readFraction, decrementFraction, maxAmount, quorumWriteFraction,
+                quorumReadFraction, retryUntilAck, retryBackoff, thinkTime, maxOpsPerProcess, duration);
     }
 
     public Workload withRetryUntilAck(boolean retry) {

@@ -1,5 +1,6 @@
 package dev.tally.chaos.scenario;
 
+import dev.tally.chaos.client.FailoverCounterClient;
 import dev.tally.chaos.client.SdkCounterClient;
 import dev.tally.chaos.cluster.ClusterNode;
 import dev.tally.chaos.cluster.ClusterSpec;
@@ -18,12 +19,14 @@ import dev.tally.chaos.history.Operations;
 import dev.tally.chaos.history.QuorumReadChecker;
 import dev.tally.chaos.history.ReadConsistency;
 import dev.tally.chaos.history.ViolationReport;
+import dev.tally.chaos.load.CounterClient;
 import dev.tally.chaos.load.LoadDriver;
 import dev.tally.chaos.load.Workload;
 import dev.tally.chaos.metrics.PrometheusText;
 import dev.tally.chaos.seed.ChaosSeed;
 import dev.tally.client.ClusterMember;
 import dev.tally.client.ClusterStatus;
+import dev.tally.client.RetryPolicy;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -70,6 +73,14 @@ public final class Scenario implements AutoCloseable {
     public static final String DURATION_PROPERTY = "tally.chaos.duration";
 
     private static final Duration MEMBERSHIP_CAP = Duration.ofSeconds(60);
+    /**
+     * A failover client's retries within one call: 4 attempts, each allowed the per-node clients'
+     * deadline (above the quorum timeout, so a QUORUM write's failure comes back in the node's words).
+     */
+    static final RetryPolicy FAILOVER_RETRIES = RetryPolicy.defaults().withMaxAttempts(4)
+            .withBackoff(Duration.ofMillis(25), Duration.ofMillis(500)).withAttemptTimeout(ChaosNodes.CALL_DEADLINE);
+    /** A failover client's bound on one call, its retries included. */
+    static final Duration FAILOVER_DEADLINE = Duration.ofSeconds(8);
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private final String name;
@@ -80,6 +91,7 @@ public final class Scenario implements AutoCloseable {
     private final List<String> keys;
     private final List<String> faultLog = new CopyOnWriteArrayList<>();
     private final List<LoadDriver> drivers = new ArrayList<>();
+    private final List<FailoverCounterClient> failoverClients = new CopyOnWriteArrayList<>();
 
     private Scenario(String name, long seed, TallyCluster cluster, int keyCount) {
         this.name = name;
@@ -167,6 +179,23 @@ public final class Scenario implements AutoCloseable {
         return Objects.requireNonNull(clients.get(node), () -> "no client for " + node);
     }
 
+    /**
+     * A client with the endpoints of {@code onNodes} and the SDK's own retries and write failover
+     * on ({@link FailoverCounterClient}), as an application would use it; closed with the scenario.
+     *
+     * @param name its name in the history (no node's name)
+     */
+    public FailoverCounterClient failoverClient(String name, List<String> onNodes) {
+        if (clients.containsKey(name)) {
+            throw new IllegalArgumentException("a failover client cannot be called like node " + name);
+        }
+        onNodes.forEach(this::client); // each must be a node
+        FailoverCounterClient c = new FailoverCounterClient(name, onNodes, n -> clientEndpoint(cluster.node(n)),
+                FAILOVER_RETRIES, FAILOVER_DEADLINE);
+        failoverClients.add(c);
+        return c;
+    }
+
     /** The faults (and scenario steps) so far, one line each, on the history's clock. */
     public List<String> faultLog() {
         return List.copyOf(faultLog);
@@ -200,6 +229,16 @@ public final class Scenario implements AutoCloseable {
                 cluster.runId() + "-" + phase);
         drivers.add(driver);
         note("load " + phase + " starts on " + onNodes);
+        driver.start();
+        return driver;
+    }
+
+    /** Starts {@code workload} through {@code targets} (failover clients, say), its processes on each. */
+    public LoadDriver startLoadThrough(String phase, Workload workload, List<? extends CounterClient> targets) {
+        LoadDriver driver = new LoadDriver(history, List.copyOf(targets), workload, ChaosSeed.derive(seed, phase),
+                cluster.runId() + "-" + phase);
+        drivers.add(driver);
+        note("load " + phase + " starts through " + targets);
         driver.start();
         return driver;
     }
@@ -325,6 +364,32 @@ public final class Scenario implements AutoCloseable {
     }
 
     /**
+     * Waits until every node answers and shows no retried write still being resolved
+     * ({@code ClusterStatus.failoverPending() == 0}); a pending one may still be counted twice.
+     */
+    public void awaitNoFailoverPending(Duration cap) {
+        long t0 = System.nanoTime();
+        try {
+            Awaitility.await(name + ": no failover resolution pending on any node").atMost(cap)
+                    .pollInterval(Duration.ofMillis(250)).until(() -> nodes().stream()
+                            .allMatch(n -> status(n).map(st -> st.failoverPending() == 0).orElse(false)));
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError(name + ": retried writes still pending resolution after " + cap + ": "
+                    + failoverPendingPerNode() + "\n" + describeStatuses(), e);
+        }
+        note(String.format("no failover resolution pending on any node (%.1fs)", (System.nanoTime() - t0) / 1e9));
+    }
+
+    /** Each node's {@code failoverPending}, or "?" where it does not answer. */
+    public Map<String, String> failoverPendingPerNode() {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String n : nodes()) {
+            out.put(n, status(n).map(st -> Long.toString(st.failoverPending())).orElse("?"));
+        }
+        return out;
+    }
+
+    /**
      * Polls every node of {@code onNodes} (LOCAL reads of every key) until all answer the same
      * values in two rounds running, or {@code cap} passes; returns the last round either way (the
      * checker then reports what did not converge).
@@ -443,7 +508,7 @@ public final class Scenario implements AutoCloseable {
                 sb.append(" (no answer)\n");
                 continue;
             }
-            sb.append('\n');
+            sb.append(" (failover pending ").append(s.get().failoverPending()).append(")\n");
             for (ClusterMember m : s.get().members()) {
                 sb.append(String.format("  %-4s %-4s %-8s replica %s lag %dms pending %d%s%s%n", m.name(), m.dc(),
                         m.state(), m.replicaId(), m.replicationLag().toMillis(), m.pendingKeys(),
@@ -460,6 +525,7 @@ public final class Scenario implements AutoCloseable {
                 d.close();
             }
         } finally {
+            failoverClients.forEach(FailoverCounterClient::close);
             clients.values().forEach(SdkCounterClient::close);
         }
     }

@@ -108,7 +108,7 @@ public final class TallyNode implements AutoCloseable {
   private static final Duration REPLICA_START_TIMEOUT = Duration.ofMinutes(5);
   /** A retried write's unreachable prior node is asked again after this, doubling up to the max. */
   private static final Duration FAILOVER_RETRY_MIN = Duration.ofMillis(500);
-  private static final Duration FAILOVER_RETRY_MAX = Duration.ofSeconds(30);
+  private static final Duration FAILOVER_RETRY_MAX = Duration.ofSeconds(5);
 
   /** The first store probe after a failed write, and the longest wait between probes. */
   private static final Duration STORE_PROBE_MIN = Duration.ofSeconds(1);

@@ -159,9 +159,9 @@ class FailoverScenarioTest {
 
     /**
      * {@code node}'s warnings about resolving retried writes and about taking a new replica id, for
-     * the record: a node restarted after SIGKILL takes a new replica id, so its "not applied" about
-     * older writes is not trusted and they end {@code pending_unresolvable} (harmless here, since it
-     * really had not applied them; see docs/api.md "How a node resolves a retry").
+     * the record. A node restarted after SIGKILL takes a new replica id but keeps its records (a
+     * crash loses a record only with its count), so its answers stay trusted; only a dir that may
+     * be an older copy is not (docs/api.md "How a node resolves a retry").
      */
     private static List<String> failoverLogLines(Scenario s, String node) {
         return s.cluster().node(node).logsTail(20_000).lines()

@@ -1,6 +1,5 @@
 package dev.tally.gossip.failover;
 
-import dev.tally.gossip.engine.CounterChange;
 import dev.tally.gossip.engine.LocalWrite;
 import dev.tally.gossip.failover.FailoverMetrics.Outcome;
 import dev.tally.gossip.time.Clock;
@@ -16,12 +15,10 @@ import dev.tally.peer.v1.ResolveRequestResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -175,36 +172,16 @@ public final class BackgroundResolver implements AutoCloseable {
     }
     DedupeRecord r = found.get();
     t.busy = true;
-    ResolveRequestRequest query = query(r);
-    Map<String, ResolveRequestResponse> answers = new HashMap<>();
+    ResolveRequestRequest query = PriorNodeQueries.query(self, RequestIdentities.of(r), r.requestChanges());
     List<String> gone = new ArrayList<>();
-    List<CompletableFuture<Void>> calls = new ArrayList<>();
+    List<String> ask = new ArrayList<>();
     for (String node : r.unresolved()) {
-      if (!isMember.test(node)) {
-        gone.add(node);
-        continue;
-      }
-      CompletableFuture<ResolveRequestResponse> call;
-      try {
-        call = sender.resolve(node, query, askTimeout);
-      } catch (RuntimeException e) {
-        call = CompletableFuture.failedFuture(e);
-      }
-      calls.add(call.handle((a, error) -> {
-        synchronized (answers) {
-          answers.put(node, error == null ? a : null);
-        }
-        return null;
-      }));
+      (isMember.test(node) ? ask : gone).add(node);
     }
-    CompletableFuture.allOf(calls.toArray(new CompletableFuture<?>[0])).whenComplete((v, e) ->
+    PriorNodeQueries.askAll(sender, ask, query, askTimeout).whenComplete((answers, e) ->
         execute(() -> {
           t.busy = false;
-          Map<String, ResolveRequestResponse> copy;
-          synchronized (answers) {
-            copy = new HashMap<>(answers);
-          }
-          decide(r, t, copy, gone);
+          decide(r, t, answers == null ? Map.of() : answers, gone);
         }));
   }
 
@@ -301,15 +278,6 @@ public final class BackgroundResolver implements AutoCloseable {
         later(id, t);
       }
     }));
-  }
-
-  private ResolveRequestRequest query(DedupeRecord r) {
-    Set<String> keys = new LinkedHashSet<>();
-    for (CounterChange c : r.requestChanges()) {
-      keys.add(c.key());
-    }
-    return ResolveRequestRequest.newBuilder().setFrom(self).setRequest(RequestIdentities.of(r)).addAllKeys(keys)
-        .build();
   }
 
   private void execute(Runnable task) {

@@ -1,6 +1,5 @@
 package dev.tally.gossip.failover;
 
-import dev.tally.gossip.engine.CounterChange;
 import dev.tally.gossip.failover.FailoverMetrics.Outcome;
 import dev.tally.gossip.time.Clock;
 import dev.tally.gossip.write.DedupeRecord.AppliedValue;
@@ -135,7 +134,7 @@ public final class FailoverCoordinator {
 
   private CompletableFuture<WriteOutcome> resolve(WriteRequest request, List<String> targets, boolean wait,
       Duration askTimeout, Object token) {
-    ResolveRequestRequest query = query(request);
+    ResolveRequestRequest query = PriorNodeQueries.query(self, RequestIdentities.of(request), request.write().changes());
     Map<String, ResolveRequestResponse> answers = new LinkedHashMap<>();
     return ask(targets, query, askTimeout, answers).thenCompose(v -> {
       // A fence names the node that handles the request: if the client did not list it, ask it too.
@@ -151,29 +150,10 @@ public final class FailoverCoordinator {
     }).thenCompose(v -> decide(request, answers, wait, token));
   }
 
-  /** Asks every node in parallel; an unreachable one is recorded as a null answer. */
+  /** Asks every node in parallel and adds the answers (null for a node that could not be asked). */
   private CompletableFuture<Void> ask(List<String> nodes, ResolveRequestRequest query, Duration timeout,
       Map<String, ResolveRequestResponse> answers) {
-    List<CompletableFuture<Void>> calls = new ArrayList<>(nodes.size());
-    for (String node : nodes) {
-      CompletableFuture<ResolveRequestResponse> call;
-      try {
-        call = sender.resolve(node, query, timeout);
-      } catch (RuntimeException e) {
-        call = CompletableFuture.failedFuture(e);
-      }
-      calls.add(call.handle((answer, error) -> {
-        if (error != null) {
-          log.debug("resolving request id '{}' with {} failed: {}", query.getRequest().getRequestId(), node,
-              error.toString());
-        }
-        synchronized (answers) {
-          answers.put(node, error == null ? answer : null);
-        }
-        return null;
-      }));
-    }
-    return CompletableFuture.allOf(calls.toArray(new CompletableFuture<?>[0]));
+    return PriorNodeQueries.askAll(sender, nodes, query, timeout).thenAccept(answers::putAll);
   }
 
   private CompletableFuture<WriteOutcome> decide(WriteRequest request, Map<String, ResolveRequestResponse> answers,
@@ -292,15 +272,6 @@ public final class FailoverCoordinator {
   private CompletableFuture<WriteOutcome> fail(String id, Object token, WriteException failure) {
     writer.endResolution(id, token, failure);
     return CompletableFuture.failedFuture(failure);
-  }
-
-  private ResolveRequestRequest query(WriteRequest request) {
-    Set<String> keys = new LinkedHashSet<>();
-    for (CounterChange c : request.write().changes()) {
-      keys.add(c.key());
-    }
-    return ResolveRequestRequest.newBuilder().setFrom(self).setRequest(RequestIdentities.of(request))
-        .addAllKeys(keys).build();
   }
 
   private static String shorten(String s) {

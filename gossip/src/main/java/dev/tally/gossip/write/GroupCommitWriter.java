@@ -210,13 +210,9 @@ public final class GroupCommitWriter implements AutoCloseable {
    * with the values once the write is durable, or with a {@link WriteException}.
    */
   public CompletableFuture<WriteOutcome> submit(WriteRequest request) {
-    if (closed) {
-      return CompletableFuture.failedFuture(shuttingDown());
-    }
-    String notYet = notWritableYet;
-    if (notYet != null) {
-      return CompletableFuture.failedFuture(new WriteException(Reason.STARTING,
-          "the node is starting (" + notYet + "); nothing was applied, retry shortly or on another node"));
+    WriteException refused = refusedUpFront();
+    if (refused != null) {
+      return CompletableFuture.failedFuture(refused);
     }
     if (pending.incrementAndGet() > maxPending) {
       pending.decrementAndGet();
@@ -243,6 +239,19 @@ public final class GroupCommitWriter implements AutoCloseable {
       }
     }
     return p.future;
+  }
+
+  /** Why a write is refused before it is queued (closing, or still starting); null when it is not. */
+  private WriteException refusedUpFront() {
+    if (closed) {
+      return shuttingDown();
+    }
+    String notYet = notWritableYet;
+    if (notYet != null) {
+      return new WriteException(Reason.STARTING,
+          "the node is starting (" + notYet + "); nothing was applied, retry shortly or on another node");
+    }
+    return null;
   }
 
   /**
@@ -563,15 +572,11 @@ public final class GroupCommitWriter implements AutoCloseable {
    * #endResolution}.
    */
   public CompletableFuture<Begin> beginResolution(WriteRequest request) {
+    WriteException refused = refusedUpFront();
+    if (refused != null) {
+      return CompletableFuture.failedFuture(refused);
+    }
     CompletableFuture<Begin> begin = new CompletableFuture<>();
-    if (closed) {
-      return CompletableFuture.failedFuture(shuttingDown());
-    }
-    String notYet = notWritableYet;
-    if (notYet != null) {
-      return CompletableFuture.failedFuture(new WriteException(Reason.STARTING,
-          "the node is starting (" + notYet + "); nothing was applied, retry shortly or on another node"));
-    }
     try {
       scheduler.execute(() -> {
         try {

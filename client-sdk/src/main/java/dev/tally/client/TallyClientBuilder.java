@@ -4,6 +4,7 @@ import dev.tally.client.internal.ChannelFactory;
 import dev.tally.client.internal.ClientSettings;
 import dev.tally.client.internal.DefaultTallyClient;
 import dev.tally.client.internal.Target;
+import dev.tally.client.internal.BearerToken;
 import dev.tally.client.internal.TlsSettings;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Files;
@@ -67,6 +68,8 @@ public final class TallyClientBuilder {
   private RetryListener retryListener;
   private ChannelFactory channelFactory;
   private LongSupplier ticker;
+  private String token;
+  private boolean tokenOverPlaintext;
 
   TallyClientBuilder() {}
 
@@ -171,6 +174,37 @@ public final class TallyClientBuilder {
     }
     checkUnset("tlsServerName", tlsServerName);
     tlsServerName = serverName;
+    return this;
+  }
+
+  /**
+   * Sends {@code authorization: Bearer <token>} on every call, for nodes with {@code auth-tokens}.
+   * Over plaintext a token is readable by anyone on the path, so {@link #build()} refuses a token
+   * without TLS unless every endpoint is on loopback or {@link #allowTokenOverPlaintext} is set.
+   * A node that refuses it answers with {@link UnauthenticatedException} (unknown token) or
+   * {@link PermissionDeniedException} (missing role, key outside its prefixes); neither is retried.
+   *
+   * @throws IllegalArgumentException if blank or not a single printable word
+   * @throws IllegalStateException if already set
+   */
+  public TallyClientBuilder token(String token) {
+    Objects.requireNonNull(token, "token");
+    if (token.isBlank() || !token.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      throw new IllegalArgumentException("token must be printable ASCII without spaces");
+    }
+    if (this.token != null) {
+      throw new IllegalStateException("token was already set");
+    }
+    this.token = token;
+    return this;
+  }
+
+  /**
+   * Lets {@link #token(String)} go over plaintext to hosts other than loopback (a trusted network,
+   * or a TLS-terminating sidecar on the same host under another name). Off by default.
+   */
+  public TallyClientBuilder allowTokenOverPlaintext(boolean allowed) {
+    tokenOverPlaintext = allowed;
     return this;
   }
 
@@ -424,6 +458,14 @@ public final class TallyClientBuilder {
     if (!useTls && tlsServerName != null) {
       throw new IllegalStateException("tlsServerName needs useTls() or useTls(caCertificates)");
     }
+    if (token != null && !useTls && !tokenOverPlaintext) {
+      for (String host : hosts(target)) {
+        if (!isLoopback(host)) {
+          throw new IllegalStateException("a token over plaintext to " + host + " could be read on the network:"
+              + " use useTls(...), or allowTokenOverPlaintext(true) if the network is trusted");
+        }
+      }
+    }
     TlsSettings tlsSettings = useTls
         ? new TlsSettings(trustedCertificates, clientCertificateChain, clientPrivateKey, tlsServerName)
         : null;
@@ -444,8 +486,23 @@ public final class TallyClientBuilder {
         dedupeWindow != null ? dedupeWindow : DEFAULT_DEDUPE_WINDOW,
         retryListener,
         channelFactory,
-        ticker != null ? ticker : System::nanoTime);
+        ticker != null ? ticker : System::nanoTime,
+        token == null ? null : new BearerToken(token));
     return DefaultTallyClient.create(settings);
+  }
+
+  private static java.util.List<String> hosts(Target t) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    t.endpoints().forEach(e -> out.add(e.host()));
+    if (t.dnsName() != null) {
+      out.add(t.dnsName().host());
+    }
+    return out;
+  }
+
+  private static boolean isLoopback(String host) {
+    String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    return h.equalsIgnoreCase("localhost") || h.startsWith("127.") || h.equals("::1") || h.equals("0:0:0:0:0:0:0:1");
   }
 
   private static void checkUnset(String name, Object current) {

@@ -13,13 +13,15 @@ import java.util.Optional;
  *   <li>{@link CounterOverflowException}: the change would take a counter past 64 bits; nothing
  *       was applied; never retried.
  *   <li>{@link FailedPreconditionException}: the node refused the call in its current state.
+ *   <li>{@link UnauthenticatedException}: no token, or one the node does not know; never retried.
+ *   <li>{@link PermissionDeniedException}: the token lacks the role, or a key is outside its
+ *       prefixes; nothing was applied; never retried.
  *   <li>{@link UnavailableException}: every attempt failed transiently (or the retry budget or
  *       deadline ran out) and no attempt may have applied a write.
  *   <li>{@link WriteOutcomeUnknownException}: a write may or may not have been applied.
  * </ul>
  *
- * Any other status (for example {@code UNIMPLEMENTED}, {@code PERMISSION_DENIED}, {@code
- * INTERNAL}) arrives as a plain {@code TallyException}; {@link #code()} tells which.
+ * Any other status (for example {@code UNIMPLEMENTED} or {@code INTERNAL}) arrives as a plain {@code TallyException}; {@link #code()} tells which.
  */
 public class TallyException extends RuntimeException {
 

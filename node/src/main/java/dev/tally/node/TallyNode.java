@@ -9,6 +9,12 @@ import dev.tally.gossip.membership.MemberState;
 import dev.tally.gossip.store.StoreException;
 import dev.tally.gossip.time.Clock;
 import dev.tally.node.api.ClusterServiceImpl;
+import dev.tally.node.auth.AuthInterceptor;
+import dev.tally.node.auth.Credentials;
+import dev.tally.node.auth.Role;
+import dev.tally.node.auth.TokenFileException;
+import dev.tally.node.auth.TokenStore;
+import dev.tally.node.config.MetricsAuth;
 import dev.tally.node.api.CounterServiceImpl;
 import dev.tally.node.api.Limits;
 import dev.tally.node.api.QuorumContext;
@@ -217,6 +223,8 @@ public final class TallyNode implements AutoCloseable {
   private Server peerServer;
   private List<ServerServiceDefinition> serviceDefinitions = List.of();
   private MetricsHttpServer metricsServer;
+  /** The token file in force, or null when auth-tokens is not set. */
+  private TokenStore tokens;
   private PrometheusMeterRegistry registry;
   private volatile boolean serving;
   private volatile StartIdentity identity;
@@ -334,16 +342,30 @@ public final class TallyNode implements AutoCloseable {
     RpcMetricsInterceptor rpcMetrics = new RpcMetricsInterceptor(registry);
     reads = new ReadExecutor(config.name());
     QuorumContext quorum = new QuorumContext(config.name(), config.dc(), config.quorumTimeout(), membership::established);
+    BindableService healthService = health.getHealthService();
     List<BindableService> services = List.of(
         new CounterServiceImpl(replica, writer, watches, quorum, storeHealth, reads, failover,
             config.failoverResolution() == FailoverResolution.WAIT, config.failoverResolveTimeout()),
         new ClusterServiceImpl(new ReplicatedClusterStatus(config, replica::replicaId, () -> identity == null ? "" : identity.change(),
             this::clientPort,
             membership::members, replica::peerStatus, failoverResolver::pending)),
-        health.getHealthService(),
+        healthService,
         ProtoReflectionServiceV1.newInstance());
     NodeNameHeader nodeName = new NodeNameHeader(config.name());
-    serviceDefinitions = services.stream().map(s -> ServerInterceptors.intercept(s, rpcMetrics, nodeName)).toList();
+    if (config.authTokens() != null) {
+      try {
+        tokens = TokenStore.open(config.authTokens(), registry, TokenStore.DEFAULT_POLL);
+      } catch (TokenFileException e) {
+        throw new NodeStartException(e.getMessage() + " (fix the file or unset auth-tokens)", e);
+      }
+      // Innermost, inside metrics (refusals are counted with their codes); health is not behind it.
+      AuthInterceptor auth = new AuthInterceptor(tokens::current, registry);
+      serviceDefinitions = services.stream().map(s -> s == healthService
+          ? ServerInterceptors.intercept(s, rpcMetrics, nodeName)
+          : ServerInterceptors.intercept(s, auth, rpcMetrics, nodeName)).toList();
+    } else {
+      serviceDefinitions = services.stream().map(s -> ServerInterceptors.intercept(s, rpcMetrics, nodeName)).toList();
+    }
 
     NettyServerBuilder netty = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
         // Handlers never block and never read the store here: writes are queued for the replica
@@ -380,10 +402,11 @@ public final class TallyNode implements AutoCloseable {
     settleReplicaId(clock, options.replicaClaimTimeout());
     if (config.metricsPort() != 0) {
       try {
-        metricsServer = MetricsHttpServer.start(config.host(), config.metricsPort(), registry, this::notServingReason);
+        metricsServer = MetricsHttpServer.start(config.metricsHost(), config.metricsPort(), registry,
+            this::notServingReason, metricsAccess());
       } catch (IOException e) {
-        throw new NodeStartException("cannot serve metrics on " + config.host() + ":" + config.metricsPort()
-            + ": " + e.getMessage() + " (set metrics-port, or 0 to disable it)", e);
+        throw new NodeStartException("cannot serve metrics on " + config.metricsHost() + ":" + config.metricsPort()
+            + ": " + e.getMessage() + " (set metrics-host and metrics-port, or metrics-port 0 to disable it)", e);
       }
     }
     serving = true;
@@ -391,7 +414,8 @@ public final class TallyNode implements AutoCloseable {
     log.info("tally node '{}' (dc {}, replica {}) serving gRPC on {}:{}, peers on {}:{} (membership :{}), advertised as {}{}",
         config.name(), config.dc(), ReplicaIds.format(store.replicaId()), config.host(), clientPort(), config.host(),
         config.peerPort(), config.membershipPort(), config.advertiseHost(),
-        metricsServer == null ? ", metrics off" : ", metrics on http://" + config.host() + ":" + metricsServer.port() + "/metrics");
+        metricsServer == null ? ", metrics off" : ", metrics on http://" + config.metricsHost() + ":" + metricsServer.port()
+            + "/metrics" + (config.metricsAuth() == MetricsAuth.TOKEN ? " (admin token)" : ""));
   }
 
   /**
@@ -436,6 +460,21 @@ public final class TallyNode implements AutoCloseable {
       ServingStatus status = serving && storeHealth.healthy() ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
       SERVICES.forEach(s -> health.setStatus(s, status));
     }
+  }
+
+  /** Who may read /metrics: everyone, or (metrics-auth token) bearers of an admin token. */
+  private MetricsHttpServer.Access metricsAccess() {
+    if (config.metricsAuth() != MetricsAuth.TOKEN) {
+      return MetricsHttpServer.Access.OPEN;
+    }
+    TokenStore t = tokens;
+    return authorization -> Credentials.authenticate(t.current(), authorization == null ? "" : authorization, null)
+        .map(e -> e.has(Role.ADMIN) ? 200 : 403).orElse(401);
+  }
+
+  /** The token file in force, or null when auth-tokens is not set (tests reload it with it). */
+  public TokenStore tokens() {
+    return tokens;
   }
 
   /** Why /health answers 503, or empty when the node serves. */
@@ -595,6 +634,9 @@ public final class TallyNode implements AutoCloseable {
       step("metrics and store", () -> {
         if (metricsServer != null) {
           metricsServer.close();
+        }
+        if (tokens != null) {
+          tokens.close();
         }
         for (AutoCloseable r : resources) {
           try {

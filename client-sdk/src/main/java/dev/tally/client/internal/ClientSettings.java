@@ -31,6 +31,7 @@ import java.util.function.LongSupplier;
  * @param retryListener told of every retry, or null
  * @param channelFactory makes channels; null for the Netty default
  * @param ticker nanosecond clock for cool-downs, the retry budget and watch timeouts
+ * @param token sent as {@code authorization: Bearer} on every call, or null
  */
 public record ClientSettings(
     Target target,
@@ -49,7 +50,8 @@ public record ClientSettings(
     Duration dedupeWindow,
     RetryListener retryListener,
     ChannelFactory channelFactory,
-    LongSupplier ticker) {
+    LongSupplier ticker,
+    BearerToken token) {
 
   /** Checks that the required settings are present. */
   public ClientSettings {

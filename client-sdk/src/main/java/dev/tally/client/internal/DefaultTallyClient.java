@@ -83,6 +83,9 @@ public final class DefaultTallyClient implements TallyClient {
     ChannelFactory channels = settings.channelFactory() != null
         ? settings.channelFactory()
         : new NettyChannelFactory(settings.tls(), settings.keepAliveTime());
+    if (settings.token() != null) {
+      channels = settings.token().wrap(channels);
+    }
     // Channels first: they may refuse the settings, and then no thread has been started yet.
     this.pool = new EndpointPool(settings.target(), channels, settings.ticker(),
         settings.endpointCoolDown().toNanos());

@@ -3,6 +3,8 @@ package dev.tally.client.internal;
 import dev.tally.client.CounterOverflowException;
 import dev.tally.client.FailedPreconditionException;
 import dev.tally.client.InvalidArgumentException;
+import dev.tally.client.PermissionDeniedException;
+import dev.tally.client.UnauthenticatedException;
 import dev.tally.client.TallyException;
 import dev.tally.client.UnavailableException;
 import io.grpc.Status;
@@ -70,6 +72,8 @@ final class Failures {
       case OUT_OF_RANGE -> new CounterOverflowException(description, endpoint, attempts, cause);
       case FAILED_PRECONDITION ->
           new FailedPreconditionException(description, endpoint, attempts, cause);
+      case UNAUTHENTICATED -> new UnauthenticatedException(description, endpoint, attempts, cause);
+      case PERMISSION_DENIED -> new PermissionDeniedException(description, endpoint, attempts, cause);
       default -> new TallyException(status.getCode(), description, endpoint, attempts, cause);
     };
   }

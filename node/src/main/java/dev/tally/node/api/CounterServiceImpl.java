@@ -107,7 +107,7 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
     try {
       RequestValidator.key("key", req.getKeyBytes());
       long amount = RequestValidator.amount(req.hasAmount(), req.getAmount());
-      String requestId = RequestValidator.requestId(req.getRequestIdBytes(), req.getRequestId());
+      String requestId = ScopedRequestIds.scope(RequestValidator.requestId(req.getRequestIdBytes(), req.getRequestId()));
       RequestValidator.consistency(req.getConsistency(), req.getConsistencyValue());
       write = WriteRequest.increment(req.getKey(), amount, requestId);
       retry = retry(requestId, req.getPriorNodesList(), req.getFailoverResolution(), req.getFailoverResolutionValue());
@@ -115,7 +115,7 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
       responses.onError(e);
       return;
     }
-    submitSingle(req.getKey(), write, retry, isQuorum(req.getConsistency()), responses);
+    submitSingle(req.getKey(), write, req.getRequestId(), retry, isQuorum(req.getConsistency()), responses);
   }
 
   @Override
@@ -125,7 +125,7 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
     try {
       RequestValidator.key("key", req.getKeyBytes());
       long amount = RequestValidator.amount(req.hasAmount(), req.getAmount());
-      String requestId = RequestValidator.requestId(req.getRequestIdBytes(), req.getRequestId());
+      String requestId = ScopedRequestIds.scope(RequestValidator.requestId(req.getRequestIdBytes(), req.getRequestId()));
       RequestValidator.consistency(req.getConsistency(), req.getConsistencyValue());
       write = WriteRequest.decrement(req.getKey(), amount, requestId);
       retry = retry(requestId, req.getPriorNodesList(), req.getFailoverResolution(), req.getFailoverResolutionValue());
@@ -133,7 +133,7 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
       responses.onError(e);
       return;
     }
-    submitSingle(req.getKey(), write, retry, isQuorum(req.getConsistency()), responses);
+    submitSingle(req.getKey(), write, req.getRequestId(), retry, isQuorum(req.getConsistency()), responses);
   }
 
   @Override
@@ -154,7 +154,7 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
             : CounterChange.decrement(item.getKey(), -amount));
         keys.add(item.getKey());
       }
-      String requestId = RequestValidator.requestId(req.getRequestIdBytes(), req.getRequestId());
+      String requestId = ScopedRequestIds.scope(RequestValidator.requestId(req.getRequestIdBytes(), req.getRequestId()));
       RequestValidator.consistency(req.getConsistency(), req.getConsistencyValue());
       write = WriteRequest.batch(changes, requestId);
       retry = retry(requestId, req.getPriorNodesList(), req.getFailoverResolution(), req.getFailoverResolutionValue());
@@ -163,7 +163,7 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
       return;
     }
     boolean quorumWrite = isQuorum(req.getConsistency());
-    submit(write, retry, keys, quorumWrite, i -> "items[" + i + "] (key '" + CounterValues.shorten(keys.get(i)) + "')", responses,
+    submit(write, req.getRequestId(), retry, keys, quorumWrite, i -> "items[" + i + "] (key '" + CounterValues.shorten(keys.get(i)) + "')", responses,
         outcome -> {
           IncrementManyResponse.Builder b = IncrementManyResponse.newBuilder();
           List<AppliedValue> values = outcome.values();
@@ -264,9 +264,9 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
     }
   }
 
-  private void submitSingle(String key, WriteRequest write, Retry retry, boolean quorumWrite,
+  private void submitSingle(String key, WriteRequest write, String clientRequestId, Retry retry, boolean quorumWrite,
       StreamObserver<CounterValue> responses) {
-    submit(write, retry, List.of(key), quorumWrite, i -> "key '" + CounterValues.shorten(key) + "'", responses, outcome -> {
+    submit(write, clientRequestId, retry, List.of(key), quorumWrite, i -> "key '" + CounterValues.shorten(key) + "'", responses, outcome -> {
       AppliedValue v = outcome.values().get(0);
       return CounterValues.of(key, v.value(), v.updatedAtMillis());
     });
@@ -275,8 +275,9 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
   /**
    * Queues a write for the group commit; under QUORUM, once it is durable here (or was already
    * applied under its request id), waits until a majority of the DC holds the keys' states.
+   * Failures quote {@code clientRequestId}, the id as the client sent it, not its scoped form.
    */
-  private <T> void submit(WriteRequest write, Retry retry, List<String> keys, boolean quorumWrite,
+  private <T> void submit(WriteRequest write, String clientRequestId, Retry retry, List<String> keys, boolean quorumWrite,
       Function<Integer, String> where, StreamObserver<T> responses, Function<WriteOutcome, T> answer) {
     java.util.Optional<StoreHealth.Problem> storeProblem = storeHealth.problem();
     if (storeProblem.isPresent()) {
@@ -291,7 +292,7 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
         : failover.submit(write, retry.targets(), retry.waitMode(), askTimeout());
     outcomeFuture.whenComplete((WriteOutcome outcome, Throwable error) -> {
       if (error != null) {
-        responses.onError(toStatus(error, where));
+        responses.onError(ScopedRequestIds.showClientId(toStatus(error, where), write.requestId(), clientRequestId));
         return;
       }
       if (!quorumWrite) {

@@ -3,13 +3,16 @@ package dev.tally.node.cli;
 import ch.qos.logback.classic.Level;
 import dev.tally.client.TallyClient;
 import dev.tally.client.TallyClientBuilder;
+import dev.tally.client.PermissionDeniedException;
 import dev.tally.client.TallyException;
+import dev.tally.client.UnauthenticatedException;
 import dev.tally.client.UnavailableException;
 import dev.tally.client.WriteOutcomeUnknownException;
 import dev.tally.node.config.Durations;
 import io.grpc.Status;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import org.slf4j.LoggerFactory;
@@ -36,9 +39,17 @@ abstract class ClientCommand implements Callable<Integer> {
 
   private final TargetResolver targets;
   private TargetResolver.Resolved resolved;
+  /** Where {@code TALLY_TOKEN} is read from: the process environment, or a test's. */
+  private java.util.Map<String, String> env = System.getenv();
 
   ClientCommand(TargetResolver targets) {
     this.targets = Objects.requireNonNull(targets, "targets");
+  }
+
+  /** Test seam: the environment {@code TALLY_TOKEN} is read from. */
+  ClientCommand withEnv(java.util.Map<String, String> environment) {
+    this.env = Map.copyOf(environment);
+    return this;
   }
 
   @Override
@@ -61,8 +72,21 @@ abstract class ClientCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "target '" + resolved.target() + "' from " + resolved.source() + ": " + e.getMessage(), e);
     }
+    try {
+      options.applySecurity(builder, env);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
     configure(builder);
-    try (TallyClient client = builder.build()) {
+    TallyClient built;
+    try {
+      built = builder.build();
+    } catch (IllegalStateException | IllegalArgumentException e) {
+      // A token over plaintext to another host, or TLS files that do not load.
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage()
+          .replace("useTls(...)", "--tls (with --ca)").replace("allowTokenOverPlaintext(true)", "a loopback target"), e);
+    }
+    try (TallyClient client = built) {
       return run(client, out, err);
     } catch (WriteOutcomeUnknownException e) {
       String id = e.requestId().orElse("?");
@@ -74,10 +98,25 @@ abstract class ClientCommand implements Callable<Integer> {
       err.flush();
       return ExitCodes.WRITE_OUTCOME_UNKNOWN;
     } catch (TallyException e) {
-      err.println(errorLine(e));
-      err.flush();
-      return ExitCodes.CALL_FAILED;
+      return report(e, err);
     }
+  }
+
+  /** Prints the one line of a failed call and returns its exit code. */
+  final int report(TallyException e, PrintWriter err) {
+    int code = ExitCodes.CALL_FAILED;
+    String line = errorLine(e);
+    if (e instanceof UnauthenticatedException) {
+      line = oneLine("error: not authenticated: " + e.description() + "; set " + ClientOptions.TOKEN_ENV
+          + " (or --token) to a token from the nodes' auth-tokens file");
+      code = ExitCodes.UNAUTHENTICATED;
+    } else if (e instanceof PermissionDeniedException) {
+      line = oneLine("error: permission denied: " + e.description());
+      code = ExitCodes.PERMISSION_DENIED;
+    }
+    err.println(line);
+    err.flush();
+    return code;
   }
 
   /** The one line a failed call prints (without the trailing newline). */

@@ -16,6 +16,10 @@ final class ExitCodes {
    * the request id to retry it safely with {@code --request-id}.
    */
   static final int WRITE_OUTCOME_UNKNOWN = 3;
+  /** The node requires a token and got none, or one it does not know (UNAUTHENTICATED); nothing applied. */
+  static final int UNAUTHENTICATED = 4;
+  /** The token lacks the role, or a key is outside its prefixes (PERMISSION_DENIED); nothing applied. */
+  static final int PERMISSION_DENIED = 5;
 
   private ExitCodes() {}
 }

@@ -20,7 +20,9 @@ import picocli.CommandLine.Command;
         "1:the call failed; stderr says why",
         "2:usage error (a wrong flag, a missing argument)",
         "3:write outcome unknown: it may or may not have been applied; rerun with the "
-            + "--request-id (and --prior-nodes) printed on stderr to retry safely"},
+            + "--request-id (and --prior-nodes) printed on stderr to retry safely",
+        "4:not authenticated: the node needs a token (TALLY_TOKEN) and got none or an unknown one",
+        "5:permission denied: the token lacks the role, or a key is outside its prefixes"},
     footerHeading = "%nExamples:%n",
     footer = {
         "  tally incr likes:post-1                  # +1, on the local cluster",

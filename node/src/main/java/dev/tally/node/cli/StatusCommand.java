@@ -30,7 +30,9 @@ import picocli.CommandLine.Command;
     exitCodeList = {
         "0:success",
         "1:the call failed; stderr says why",
-        "2:usage error (a wrong flag, a missing argument)"},
+        "2:usage error (a wrong flag, a missing argument)",
+        "4:not authenticated: the node needs a token (TALLY_TOKEN) and got none or an unknown one",
+        "5:permission denied: the token lacks the role, or a key is outside its prefixes"},
     footerHeading = "%nExamples:%n",
     footer = {
         "  tally status",

@@ -28,6 +28,7 @@ public final class TallyCommand implements Runnable {
       GetCommand::new,
       WatchCommand::new,
       StatusCommand::new,
+      TokenCommand::commandLine,
       dev.tally.node.bench.BenchCommand::new);
 
   @Spec

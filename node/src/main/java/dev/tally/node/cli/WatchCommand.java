@@ -46,7 +46,9 @@ import picocli.CommandLine.Parameters;
     exitCodeList = {
         "1:the node refused the watch, or no node answered for --timeout; stderr says why",
         "2:usage error (a wrong flag, a missing argument)",
-        "130:stopped with Ctrl-C (SIGINT)"},
+        "130:stopped with Ctrl-C (SIGINT)",
+        "4:not authenticated: the node needs a token (TALLY_TOKEN) and got none or an unknown one",
+        "5:permission denied: the token lacks the role, or a key is outside its prefixes"},
     footerHeading = "%nExamples:%n",
     footer = {
         "  tally watch likes:post-1",
@@ -147,9 +149,7 @@ public final class WatchCommand extends ClientCommand {
 
     @Override
     public void onError(TallyException error) {
-      err.println(errorLine(error));
-      err.flush();
-      finished.complete(ExitCodes.CALL_FAILED);
+      finished.complete(report(error, err));
     }
   }
 }

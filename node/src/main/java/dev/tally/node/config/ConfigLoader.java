@@ -119,6 +119,9 @@ public final class ConfigLoader {
           p.path(ConfigKey.DATA_DIR),
           p.seeds(ConfigKey.SEEDS),
           p.durability(ConfigKey.DURABILITY),
+          p.path(ConfigKey.AUTH_TOKENS),
+          p.text(ConfigKey.METRICS_HOST),
+          p.metricsAuth(ConfigKey.METRICS_AUTH),
           p.duration(ConfigKey.GOSSIP_INTERVAL),
           p.duration(ConfigKey.ANTI_ENTROPY_INTERVAL),
           p.duration(ConfigKey.QUORUM_TIMEOUT),
@@ -267,6 +270,16 @@ public final class ConfigLoader {
       } catch (IllegalArgumentException e) {
         throw fail(key, v, "sync or async");
       }
+    }
+
+    MetricsAuth metricsAuth(ConfigKey key) {
+      String v = text(key);
+      for (MetricsAuth a : MetricsAuth.values()) {
+        if (a.configName().equals(v == null ? null : v.toLowerCase(Locale.ROOT))) {
+          return a;
+        }
+      }
+      throw fail(key, v, "none or token");
     }
 
     FailoverResolution failoverResolution(ConfigKey key) {

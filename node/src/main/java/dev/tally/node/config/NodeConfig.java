@@ -27,6 +27,9 @@ public record NodeConfig(
     Path dataDir,
     List<HostPort> seeds,
     Durability durability,
+    Path authTokens,
+    String metricsHost,
+    MetricsAuth metricsAuth,
     Duration gossipInterval,
     Duration antiEntropyInterval,
     Duration quorumTimeout,
@@ -81,6 +84,17 @@ public record NodeConfig(
     if (durability == null) {
       throw invalid(ConfigKey.DURABILITY, null, "sync or async");
     }
+    if (authTokens != null && authTokens.toString().isBlank()) {
+      authTokens = null;
+    }
+    requireHost(ConfigKey.METRICS_HOST, metricsHost);
+    if (metricsAuth == null) {
+      throw invalid(ConfigKey.METRICS_AUTH, null, "none or token");
+    }
+    if (metricsAuth == MetricsAuth.TOKEN && authTokens == null) {
+      throw new ConfigException(ConfigKey.METRICS_AUTH.key(),
+          "metrics-auth 'token' needs auth-tokens: the token file holds the admin tokens /metrics accepts");
+    }
     requirePositive(ConfigKey.GOSSIP_INTERVAL, gossipInterval);
     requirePositive(ConfigKey.ANTI_ENTROPY_INTERVAL, antiEntropyInterval);
     requirePositive(ConfigKey.QUORUM_TIMEOUT, quorumTimeout);
@@ -124,6 +138,9 @@ public record NodeConfig(
     m.put(ConfigKey.PORT, Integer.toString(port));
     m.put(ConfigKey.PEER_PORT, Integer.toString(peerPort));
     m.put(ConfigKey.METRICS_PORT, Integer.toString(metricsPort));
+    m.put(ConfigKey.AUTH_TOKENS, authTokens == null ? "" : authTokens.toString());
+    m.put(ConfigKey.METRICS_HOST, metricsHost);
+    m.put(ConfigKey.METRICS_AUTH, metricsAuth.configName());
     m.put(ConfigKey.DATA_DIR, dataDir.toString());
     m.put(ConfigKey.SEEDS, seeds.stream().map(HostPort::toString).collect(Collectors.joining(",")));
     m.put(ConfigKey.DURABILITY, durability.configName());

@@ -51,6 +51,8 @@ public final class InProcessCluster implements AutoCloseable {
     private UnaryOperator<ReplicaConfig> tuning = UnaryOperator.identity();
     private boolean metrics;
     private Duration claimTimeout = Duration.ofSeconds(3);
+    /** On the harness's own stubs (stub, status, value): an auth test's all-roles token. */
+    private io.grpc.ClientInterceptor[] stubInterceptors = new io.grpc.ClientInterceptor[0];
 
     public Spec() {
       settings.put("gossip-interval", "20ms");
@@ -92,6 +94,14 @@ public final class InProcessCluster implements AutoCloseable {
     /** How long a start waits for its peers to confirm its replica id (shorter than a node's default). */
     public Spec claimTimeout(Duration d) {
       claimTimeout = d;
+      return this;
+    }
+
+    /** Adds {@code interceptor} to the harness's stubs (a token for nodes with auth-tokens). */
+    public Spec stubInterceptor(io.grpc.ClientInterceptor interceptor) {
+      io.grpc.ClientInterceptor[] more = java.util.Arrays.copyOf(stubInterceptors, stubInterceptors.length + 1);
+      more[stubInterceptors.length] = interceptor;
+      stubInterceptors = more;
       return this;
     }
 
@@ -241,12 +251,13 @@ public final class InProcessCluster implements AutoCloseable {
   }
 
   public CounterServiceGrpc.CounterServiceBlockingStub stub(String name) {
-    return CounterServiceGrpc.newBlockingStub(channel(name)).withDeadlineAfter(30, TimeUnit.SECONDS);
+    return CounterServiceGrpc.newBlockingStub(channel(name)).withDeadlineAfter(30, TimeUnit.SECONDS)
+        .withInterceptors(spec.stubInterceptors);
   }
 
   public ClusterStatusResponse status(String name) {
     return ClusterServiceGrpc.newBlockingStub(channel(name)).withDeadlineAfter(10, TimeUnit.SECONDS)
-        .clusterStatus(ClusterStatusRequest.getDefaultInstance());
+        .withInterceptors(spec.stubInterceptors).clusterStatus(ClusterStatusRequest.getDefaultInstance());
   }
 
   /** Notes keys whose values {@link #dump} should show. */

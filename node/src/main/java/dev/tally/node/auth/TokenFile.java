@@ -136,7 +136,7 @@ public final class TokenFile {
     if (sha != null) {
       if (!(sha instanceof String hex) || !HEX64.matcher(hex.strip()).matches()) {
         throw new TokenFileException(at + ": sha256 must be 64 hex digits (the SHA-256 of the token, as printed by"
-            + " 'tally token create' or 'printf %s TOKEN | sha256sum'), got " + describe(sha));
+            + " 'tally token create' or 'printf %s TOKEN | sha256sum'), got " + shape(sha));
       }
       digest = HexFormat.of().parseHex(hex.strip().toLowerCase(java.util.Locale.ROOT));
     }
@@ -182,6 +182,18 @@ public final class TokenFile {
       }
     }
     return new TokenEntry(name, digest, roles, prefixes, subject);
+  }
+
+  /**
+   * What a bad sha256 looked like, without its text: a token pasted there by mistake must not
+   * reach the log.
+   */
+  private static String shape(Object v) {
+    if (v instanceof String s) {
+      return s.strip().length() + " characters" + (s.strip().startsWith(Tokens.PREFIX)
+          ? " starting with '" + Tokens.PREFIX + "' (that is a token: put its SHA-256 here, never the token)" : "");
+    }
+    return "a " + v.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT) + " (quote it)";
   }
 
   /** A value as an error shows it: quoted text, or its YAML type (never more than 80 characters). */

@@ -327,6 +327,42 @@ class AuthNodeTest {
   }
 
   @Test
+  void unparsableRequest_withoutToken_isUnauthenticated_withToken_invalidArgument() {
+    // key (field 1) holding the bytes ff fe: not UTF-8.
+    byte[] bad = {0x0a, 0x02, (byte) 0xff, (byte) 0xfe};
+    io.grpc.MethodDescriptor<byte[], byte[]> raw = io.grpc.MethodDescriptor.<byte[], byte[]>newBuilder()
+        .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+        .setFullMethodName(CounterServiceGrpc.getIncrementMethod().getFullMethodName())
+        .setRequestMarshaller(RawBytes.INSTANCE).setResponseMarshaller(RawBytes.INSTANCE).build();
+    assertStatus(() -> io.grpc.stub.ClientCalls.blockingUnaryCall(channel, raw,
+        io.grpc.CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), bad), Status.Code.UNAUTHENTICATED);
+    io.grpc.Channel withToken = io.grpc.ClientInterceptors.intercept(channel, header(RW));
+    assertStatus(() -> io.grpc.stub.ClientCalls.blockingUnaryCall(withToken, raw,
+        io.grpc.CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), bad), Status.Code.INVALID_ARGUMENT,
+        "key is not valid UTF-8");
+    // The node is unharmed.
+    assertThat(as(RW).increment(incr("after-bad")).getValue()).isEqualTo(1);
+  }
+
+  enum RawBytes implements io.grpc.MethodDescriptor.Marshaller<byte[]> {
+    INSTANCE;
+
+    @Override
+    public java.io.InputStream stream(byte[] value) {
+      return new java.io.ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(java.io.InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+  }
+
+  @Test
   void watch_withAValidToken_streamsValues() {
     as(LIKES).increment(incr("likes:w"));
     Iterator<CounterValue> it = as(LIKES).watch(WatchRequest.newBuilder().addKeys("likes:w").build());

@@ -75,7 +75,10 @@ class TokenFileTest {
     assertThatThrownBy(() -> parse("- name: a\n  sha256: " + PASSWORD_SHA + "\n  roles: [read, wirte]\n"))
         .hasMessageContaining("entry 1 ('a'): roles[1] 'wirte' is not a role; use read, write or admin");
     assertThatThrownBy(() -> parse("- name: a\n  sha256: 5e88zz\n  roles: [read]\n"))
-        .hasMessageContaining("entry 1 ('a'): sha256 must be 64 hex digits").hasMessageContaining("'5e88zz'");
+        .hasMessageContaining("entry 1 ('a'): sha256 must be 64 hex digits").hasMessageContaining("got 6 characters");
+    String token = Tokens.create();
+    assertThatThrownBy(() -> parse("- name: a\n  sha256: " + token + "\n  roles: [read]\n"))
+        .hasMessageContaining("that is a token: put its SHA-256 here").hasMessageNotContaining(token);
     assertThatThrownBy(() -> parse("- name: a\n  sha256: 12345\n  roles: [read]\n"))
         .hasMessageContaining("sha256 must be 64 hex digits").hasMessageContaining("quote it");
     assertThatThrownBy(() -> parse("- name: a\n" + ok + "  role: [admin]\n"))

@@ -1,6 +1,7 @@
 package dev.tally.node.bench;
 
 import dev.tally.api.v1.Consistency;
+import dev.tally.node.cli.SecurityOptions;
 import dev.tally.node.cli.TargetResolver;
 import dev.tally.node.config.Durations;
 import dev.tally.node.config.HostPort;
@@ -13,6 +14,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -154,6 +156,9 @@ public final class BenchCommand implements Callable<Integer> {
       description = "With --replication-metrics: wait this long after the run before the last scrape. Default: ${DEFAULT-VALUE}.")
   String replicationGrace;
 
+  @Mixin
+  SecurityOptions securityOptions;
+
   @Option(names = "--json", description = "Print the result as one JSON object instead of the report.")
   boolean json;
 
@@ -214,7 +219,15 @@ public final class BenchCommand implements Callable<Integer> {
     String targets = target != null ? target : TargetResolver.system().resolve().target();
     return new TallyTarget(parseEndpoints("--target", targets), channels, parseConsistency(),
         requestIds || priorNodes != null, priorNodes == null ? List.of() : priorNodes, settings.timeout().toNanos(),
-        settings.seed());
+        settings.seed(), security());
+  }
+
+  private TallyTarget.Security security() {
+    try {
+      return new TallyTarget.Security(securityOptions.sslContext(), securityOptions.tokenInterceptor(System.getenv()));
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
+    }
   }
 
   /** The validated settings; picocli usage errors (exit 2) for anything wrong. */

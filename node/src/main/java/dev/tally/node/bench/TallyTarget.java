@@ -6,6 +6,7 @@ import dev.tally.api.v1.GetRequest;
 import dev.tally.api.v1.IncrementManyRequest;
 import dev.tally.api.v1.IncrementRequest;
 import dev.tally.node.config.HostPort;
+import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -15,10 +16,12 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -38,6 +41,7 @@ final class TallyTarget implements LoadTarget {
   private final Consistency consistency;
   private final boolean requestIds;
   private final List<String> priorNodes;
+  private final Security security;
   private final String idPrefix;
   private final AtomicLong ids = new AtomicLong();
   private final long timeoutNanos;
@@ -46,10 +50,12 @@ final class TallyTarget implements LoadTarget {
    * @param connectionsPerEndpoint channels (HTTP/2 connections) to each endpoint
    * @param requestIds send a unique request_id with every write (off for a like-for-like Redis comparison)
    * @param priorNodes prior_nodes of every write (the failover path); empty for first attempts
+   * @param security TLS context (empty: plaintext) and token interceptor (empty: no token)
    */
   TallyTarget(List<HostPort> endpoints, int connectionsPerEndpoint, Consistency consistency, boolean requestIds,
-      List<String> priorNodes, long timeoutNanos, long seed) {
+      List<String> priorNodes, long timeoutNanos, long seed, Security security) {
     this.priorNodes = List.copyOf(priorNodes);
+    this.security = security;
     this.endpoints = List.copyOf(endpoints);
     this.consistency = consistency;
     this.requestIds = requestIds;
@@ -63,8 +69,14 @@ final class TallyTarget implements LoadTarget {
     // Channel i goes to endpoint i % endpoints, so consecutive lanes spread over the endpoints.
     for (int i = 0; i < total; i++) {
       HostPort hp = endpoints.get(i % endpoints.size());
-      ManagedChannel channel = NettyChannelBuilder.forAddress(hp.host(), hp.port())
-          .usePlaintext()
+      NettyChannelBuilder builder = NettyChannelBuilder.forAddress(hp.host(), hp.port());
+      if (security.tls().isPresent()) {
+        builder.sslContext(security.tls().get());
+      } else {
+        builder.usePlaintext();
+      }
+      security.token().ifPresent(builder::intercept);
+      ManagedChannel channel = builder
           .directExecutor()
           .disableRetry()
           .eventLoopGroup(group)
@@ -76,6 +88,11 @@ final class TallyTarget implements LoadTarget {
     }
   }
 
+  /** How the benchmark's channels are secured: both empty for plaintext without a token. */
+  record Security(Optional<SslContext> tls, Optional<ClientInterceptor> token) {
+    static final Security PLAINTEXT = new Security(Optional.empty(), Optional.empty());
+  }
+
   @Override
   public String kind() {
     return "tally";
@@ -85,6 +102,7 @@ final class TallyTarget implements LoadTarget {
   public String describe() {
     return "tally " + endpoints.stream().map(HostPort::toString).reduce((a, b) -> a + "," + b).orElse("")
         + " (" + stubs.length + " gRPC connections, consistency " + consistencyLabel()
+        + (security.tls().isPresent() ? ", TLS" : ", plaintext")
         + (requestIds ? ", request ids on" : ", request ids off")
         + (priorNodes.isEmpty() ? "" : ", prior nodes " + String.join(",", priorNodes)) + ")";
   }

@@ -4,11 +4,10 @@ import dev.tally.client.Consistency;
 import dev.tally.client.TallyClient;
 import dev.tally.client.TallyClientBuilder;
 import dev.tally.node.config.Durations;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.TypeConversionException;
 
@@ -18,7 +17,7 @@ import picocli.CommandLine.TypeConversionException;
  */
 final class ClientOptions {
   /** The environment variable holding the token (preferred to --token, which other users see in ps). */
-  static final String TOKEN_ENV = "TALLY_TOKEN";
+  static final String TOKEN_ENV = SecurityOptions.TOKEN_ENV;
 
   @Option(names = "--target", paramLabel = "HOST:PORT[,HOST:PORT...]", order = 100,
       converter = TargetConverter.class,
@@ -37,59 +36,12 @@ final class ClientOptions {
       description = "Print one JSON object per line instead of aligned text.")
   boolean json;
 
-  @Option(names = "--tls", order = 104,
-      description = "Talk TLS to the nodes, trusting --ca (else the system's CAs). Implied by --ca, --cert.")
-  boolean tls;
+  @Mixin
+  SecurityOptions security;
 
-  @Option(names = "--ca", paramLabel = "FILE", order = 105,
-      description = "PEM bundle of the CA(s) that signed the nodes' certificates (turns on TLS).")
-  Path ca;
-
-  @Option(names = "--cert", paramLabel = "FILE", order = 106,
-      description = "Client certificate chain (PEM) for nodes with client-ca (mutual TLS); needs --key.")
-  Path cert;
-
-  @Option(names = "--key", paramLabel = "FILE", order = 107,
-      description = "Private key (PEM, PKCS#8) of --cert.")
-  Path key;
-
-  @Option(names = "--token", paramLabel = "TOKEN", order = 108,
-      description = "Bearer token for nodes with auth-tokens. Prefer the environment variable " + TOKEN_ENV
-          + ": a flag is visible to other users in ps. A token needs --tls unless the target is loopback.")
-  String token;
-
-  /**
-   * Applies --tls, --ca, --cert, --key and the token (--token, else {@code TALLY_TOKEN} in {@code env}).
-   *
-   * @throws IllegalArgumentException naming the option when a setting cannot be used
-   */
+  /** See {@link SecurityOptions#applyTo}. */
   void applySecurity(TallyClientBuilder builder, Map<String, String> env) {
-    if ((cert == null) != (key == null)) {
-      throw new IllegalArgumentException(cert == null ? "--key needs --cert" : "--cert needs --key");
-    }
-    for (Map.Entry<String, Path> f : Map.of("--ca", ca == null ? Path.of("") : ca, "--cert",
-        cert == null ? Path.of("") : cert, "--key", key == null ? Path.of("") : key).entrySet()) {
-      Path p = f.getValue();
-      if (!p.toString().isEmpty() && (!Files.isReadable(p) || Files.isDirectory(p))) {
-        throw new IllegalArgumentException(f.getKey() + " " + p + " is not a readable file");
-      }
-    }
-    if (ca != null) {
-      builder.useTls(ca);
-    } else if (tls || cert != null) {
-      builder.useTls();
-    }
-    if (cert != null) {
-      builder.clientCertificate(cert, key);
-    }
-    String t = token != null ? token : env.get(TOKEN_ENV);
-    if (t != null && !t.isBlank()) {
-      try {
-        builder.token(t.strip());
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException((token != null ? "--token" : TOKEN_ENV) + ": " + e.getMessage());
-      }
-    }
+    security.applyTo(builder, env);
   }
 
   /** {@code --consistency}, for the commands where it means something (not watch and status). */

@@ -57,7 +57,7 @@ class BenchAgainstNodeTest {
 
   private TallyTarget target(boolean requestIds) {
     return new TallyTarget(List.of(new HostPort("127.0.0.1", node.clientPort())), 2, Consistency.CONSISTENCY_LOCAL,
-        requestIds, List.of(), TimeUnit.SECONDS.toNanos(10), 7L);
+        requestIds, List.of(), TimeUnit.SECONDS.toNanos(10), 7L, TallyTarget.Security.PLAINTEXT);
   }
 
   @Test

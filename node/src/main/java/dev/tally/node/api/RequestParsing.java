@@ -33,7 +33,8 @@ import java.util.Map;
  * itself and, when they do not parse, carries the reason to the call, which is closed with
  * INVALID_ARGUMENT before the handler sees anything ({@code items[1].key is not valid UTF-8}).
  * Apply it outermost (after every interceptor), so interceptors keep seeing the real request
- * types; a refused call then never reaches them.
+ * types; a refused call then never reaches them. Every status the guarded service closes with has
+ * its description bounded ({@link StatusDescriptions}), so a long one still reaches the client.
  *
  * <p>Threads: the marshaller and the listener run where gRPC runs them (for Tally's servers, the
  * event loop); each call's listener is called by one thread at a time, as gRPC guarantees, which
@@ -135,7 +136,7 @@ public final class RequestParsing {
           }
           if (request.refusal() != null) {
             refused = true;
-            call.close(request.refusal(), new Metadata());
+            call.close(StatusDescriptions.bounded(request.refusal()), new Metadata());
             return;
           }
           inner.onMessage(request.message());
@@ -200,7 +201,7 @@ public final class RequestParsing {
 
     @Override
     public void close(Status status, Metadata trailers) {
-      call.close(status, trailers);
+      call.close(StatusDescriptions.bounded(status), trailers);
     }
 
     @Override

@@ -57,15 +57,19 @@ public final class ClusterIdInterceptors {
         String theirs = headers.get(PeerHeaders.CLUSTER_ID);
         if (!clusterId.equals(theirs)) {
           String from = headers.get(PeerHeaders.FROM_NODE);
+          // The caller is told only that it is refused: naming this node's cluster id would hand it to
+          // whoever can reach the port (it guards the peer port). The log, for the operator, names both.
           String message = theirs == null
-              ? "peer call without the tally-cluster-id header refused: this node belongs to cluster '" + clusterId + "'"
-              : "peer call from cluster '" + theirs + "' refused: this node belongs to cluster '" + clusterId
-                  + "'; nodes of different clusters never exchange data";
+              ? "peer call without the tally-cluster-id header refused"
+              : "peer call refused: its tally-cluster-id is not this node's; nodes of different clusters never exchange"
+                  + " data (check cluster-id on both nodes)";
+          String logged = message + " (this node's cluster: '" + clusterId + "'"
+              + (theirs == null ? "" : ", the caller's: '" + theirs + "'") + ")";
           // Once per caller at WARN: a misconfigured node keeps calling, and the log must stay readable.
           if (warned.size() < 1000 && warned.add(theirs + "|" + from)) {
-            log.warn("{} (caller: node '{}', method {})", message, from, call.getMethodDescriptor().getFullMethodName());
+            log.warn("{} (caller: node '{}', method {})", logged, from, call.getMethodDescriptor().getFullMethodName());
           } else {
-            log.debug("{} (caller: node '{}')", message, from);
+            log.debug("{} (caller: node '{}')", logged, from);
           }
           call.close(Status.FAILED_PRECONDITION.withDescription(message), new Metadata());
           return new ServerCall.Listener<>() {};

@@ -78,6 +78,9 @@ import org.slf4j.LoggerFactory;
  *       amount, as the answer says), OK with one is applied once or not at all (a repeat), a
  *       refusal applies nothing; the one documented exception is a QUORUM write refused with
  *       UNAVAILABLE or DEADLINE_EXCEEDED "applied locally";
+ *   <li>valid increments sent alongside ({@link BackgroundWrites}, each request id twice) count
+ *       each id answered OK exactly once: bad input does not disturb a busy write pipeline
+ *       ({@code -Dtally.fuzz.background=false} turns them off);
  *   <li>no crash: every 200 calls and at the end the node is SERVING and reads a canary counter no
  *       call named, unchanged; nothing was logged at ERROR (logback) or SEVERE (grpc's JUL).
  * </ul>
@@ -109,6 +112,7 @@ class RequestFuzzTest {
   private Channel peerOtherCluster;
   private final ConcurrentLinkedQueue<String> errorLogs = new ConcurrentLinkedQueue<>();
   private AppenderBase<ILoggingEvent> appender;
+  private BackgroundWrites background;
   private java.util.logging.Handler julHandler;
 
   @BeforeEach
@@ -176,6 +180,10 @@ class RequestFuzzTest {
     Requests requests = new Requests(node.config().name(), node.replicaId());
     Map<Rpc, Map<Status.Code, Integer>> seen = new EnumMap<>(Rpc.class);
     List<String> failures = new ArrayList<>();
+    List<String> fuzzKeys = new ArrayList<>(Requests.KEYS);
+    fuzzKeys.add(CANARY);
+    background = Boolean.parseBoolean(System.getProperty("tally.fuzz.background", "true"))
+        ? new BackgroundWrites(client, fuzzKeys) : null;
     long[] digest = digest();
     long started = System.nanoTime();
     int first = only == null ? 0 : Integer.parseInt(only);
@@ -186,6 +194,9 @@ class RequestFuzzTest {
         System.out.println(c.describe());
       }
       List<String> problems = new ArrayList<>();
+      if (background != null) {
+        background.fire();
+      }
       long[] after = run(c, digest, problems, seen);
       digest = after;
       if ((i + 1) % 200 == 0 || i == last - 1) {
@@ -199,6 +210,15 @@ class RequestFuzzTest {
     long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
     System.out.println("RequestFuzzTest SEED=" + seed + ": " + (last - first) + " cases in " + millis + " ms; codes: "
         + seen);
+    if (background != null) {
+      List<String> problems = new ArrayList<>();
+      background.check(k -> TestNodes.blocking(client).get(GetRequest.newBuilder().setKey(k).build()).getValue(),
+          problems);
+      System.out.println("RequestFuzzTest: " + background.sent() + " background increments alongside");
+      if (!problems.isEmpty()) {
+        failures.add("valid writes sent alongside the fuzz:\n    " + String.join("\n    ", problems));
+      }
+    }
     if (!errorLogs.isEmpty()) {
       failures.add("logged at ERROR/SEVERE during the run:\n    " + String.join("\n    ", errorLogs));
     }
@@ -342,7 +362,7 @@ class RequestFuzzTest {
       }
     }
     for (int n = 0; n < after.length; n++) {
-      if (after[n] != before[n] && !allowedNodes.contains(n)) {
+      if (after[n] != before[n] && !allowedNodes.contains(n) && (background == null || n != background.digestNode)) {
         problems.add((mayChange ? "an accepted call changed a counter it does not name" : "a call answered " + answer
             + " changed counters") + " (top-level digest node " + n + "; named keys " + shorten(named) + ")");
         break;

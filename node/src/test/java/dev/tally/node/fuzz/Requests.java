@@ -49,10 +49,16 @@ final class Requests {
 
   private final String selfName;
   private final long ownReplicaId;
+  private final long peerReplicaId;
 
-  Requests(String selfName, long ownReplicaId) {
+  /**
+   * @param ownReplicaId the fuzzed node's replica id, and {@code peerReplicaId} its real peer's:
+   *     valid pushes name them now and then (a fake peer claiming entries of real replicas)
+   */
+  Requests(String selfName, long ownReplicaId, long peerReplicaId) {
     this.selfName = selfName;
     this.ownReplicaId = ownReplicaId;
+    this.peerReplicaId = peerReplicaId;
   }
 
   private static String key(SplittableRandom r) {
@@ -196,7 +202,8 @@ final class Requests {
     TreeSet<Long> ids = new TreeSet<>(Long::compareUnsigned);
     int n = 1 + r.nextInt(3);
     while (ids.size() < n) {
-      ids.add(r.nextInt(6) == 0 ? ownReplicaId : r.nextInt(4) == 0 ? -1L : 0x1000L + r.nextInt(8));
+      int pick = r.nextInt(12);
+      ids.add(pick < 2 ? ownReplicaId : pick < 4 ? peerReplicaId : pick < 6 ? -1L : 0x1000L + r.nextInt(8));
     }
     CounterState.Builder s = CounterState.newBuilder().setKey(key);
     for (long id : ids) {

@@ -48,9 +48,13 @@ final class RawCalls {
   }
 
   static Outcome unary(Channel channel, MethodDescriptor<?, ?> method, byte[] request) {
+    return unary(channel, method, request, false);
+  }
+
+  /** @param gzip sends the request compressed, so the server's decompression runs on it too */
+  static Outcome unary(Channel channel, MethodDescriptor<?, ?> method, byte[] request, boolean gzip) {
     try {
-      byte[] response = ClientCalls.blockingUnaryCall(channel, raw(method),
-          CallOptions.DEFAULT.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS), request);
+      byte[] response = ClientCalls.blockingUnaryCall(channel, raw(method), options(gzip), request);
       return new Outcome(Status.Code.OK, null, List.of(response));
     } catch (StatusRuntimeException e) {
       return new Outcome(e.getStatus().getCode(), e.getStatus().getDescription(), List.of());
@@ -62,9 +66,9 @@ final class RawCalls {
    * (then cancels it, as a client that has seen enough). A stream that does neither within the
    * deadline comes back as DEADLINE_EXCEEDED; one that was cut short by us as OK.
    */
-  static Outcome serverStream(Channel channel, MethodDescriptor<?, ?> method, byte[] request, int expected)
-      throws InterruptedException {
-    ClientCall<byte[], byte[]> call = channel.newCall(raw(method), CallOptions.DEFAULT);
+  static Outcome serverStream(Channel channel, MethodDescriptor<?, ?> method, byte[] request, int expected,
+      boolean gzip) throws InterruptedException {
+    ClientCall<byte[], byte[]> call = channel.newCall(raw(method), options(gzip));
     List<byte[]> received = new ArrayList<>();
     CountDownLatch done = new CountDownLatch(1);
     Status[] closed = new Status[1];
@@ -101,6 +105,11 @@ final class RawCalls {
       }
       return new Outcome(status.getCode(), status.getDescription(), copy);
     }
+  }
+
+  private static CallOptions options(boolean gzip) {
+    CallOptions o = CallOptions.DEFAULT.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
+    return gzip ? o.withCompression("gzip") : o;
   }
 
   /** Request and response bytes as they are on the wire. */

@@ -69,7 +69,8 @@ import org.slf4j.LoggerFactory;
  * replica id 0, entries repeated, values up to 2^64-1, unknown enum values, absurd repeated counts;
  * see {@link Requests#semantic}) and (d) valid requests, so that state moves and the fuzz meets
  * counters near their limits. Peer calls also go out without the cluster-id header and with
- * another cluster's.
+ * another cluster's; one call in 20 is sent gzip-compressed. {@link OversizeInputTest} covers what
+ * this does not make: messages past the inbound limit, compressed or not.
  *
  * <p>Oracles, after every call:
  * <ul>
@@ -252,14 +253,14 @@ class RequestFuzzTest {
   }
 
   /** One generated call. */
-  record Case(long seed, int index, Rpc rpc, String how, Channel channel, String header, byte[] bytes) {
+  record Case(long seed, int index, Rpc rpc, String how, Channel channel, String header, boolean gzip, byte[] bytes) {
     boolean wrongCluster() {
       return !header.equals("ok");
     }
 
     String describe() {
       return "SEED=" + seed + " case " + index + " " + rpc + " [" + rpc.method.getFullMethodName() + "] header "
-          + header + ": " + how + "\n    bytes (" + bytes.length + "): " + Hex.of(bytes, 2048);
+          + header + (gzip ? ", gzip" : "") + ": " + how + "\n    bytes (" + bytes.length + "): " + Hex.of(bytes, 2048);
     }
   }
 
@@ -297,7 +298,8 @@ class RequestFuzzTest {
       channel = h == 0 ? peerNoHeader : h == 1 ? peerOtherCluster : peer;
       header = h == 0 ? "none" : h == 1 ? "other-cluster" : "ok";
     }
-    return new Case(seed, index, rpc, how.toString(), channel, header, bytes);
+    boolean gzip = r.nextInt(20) == 0;
+    return new Case(seed, index, rpc, how.toString(), channel, header, gzip, bytes);
   }
 
   /** Makes the call and checks it; returns the digest after it. */
@@ -309,8 +311,8 @@ class RequestFuzzTest {
         ? WriteModel.of(rpc, c.bytes(), this::valueOrNull) : null;
 
     RawCalls.Outcome out = rpc == Rpc.WATCH
-        ? RawCalls.serverStream(c.channel(), rpc.method, c.bytes(), watchExpects(c.bytes()))
-        : RawCalls.unary(c.channel(), rpc.method, c.bytes());
+        ? RawCalls.serverStream(c.channel(), rpc.method, c.bytes(), watchExpects(c.bytes()), c.gzip())
+        : RawCalls.unary(c.channel(), rpc.method, c.bytes(), c.gzip());
     seen.computeIfAbsent(rpc, k -> new TreeMap<>()).merge(out.code(), 1, Integer::sum);
     String answer = out.code() + (out.description() == null ? "" : " '" + out.description() + "'");
 

@@ -24,10 +24,13 @@ public final class StatusDescriptions {
     if (d == null || d.length() * 9L <= MAX_ENCODED_BYTES) {
       return status;
     }
+    if (encodedSize(d, d.length()) <= MAX_ENCODED_BYTES) {
+      return status;
+    }
     int budget = MAX_ENCODED_BYTES - CUT.length();
     int used = 0;
     int end = 0;
-    while (end < d.length()) {
+    while (true) {
       int cp = d.codePointAt(end);
       int size = encodedSize(cp);
       if (used + size > budget) {
@@ -36,7 +39,14 @@ public final class StatusDescriptions {
       used += size;
       end += Character.charCount(cp);
     }
-    return status;
+  }
+
+  private static long encodedSize(String s, int end) {
+    long n = 0;
+    for (int i = 0; i < end; i += Character.charCount(s.codePointAt(i))) {
+      n += encodedSize(s.codePointAt(i));
+    }
+    return n;
   }
 
   /** Bytes of one code point in grpc-message: printable ASCII (but '%') as is, every other UTF-8 byte as %XX. */

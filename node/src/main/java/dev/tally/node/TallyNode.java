@@ -3,14 +3,16 @@ package dev.tally.node;
 import dev.tally.gossip.crdt.ReplicaIds;
 import dev.tally.gossip.engine.Replica;
 import dev.tally.gossip.identity.ReplicaClaims;
+import dev.tally.gossip.identity.ReplicaIdAuthority;
 import dev.tally.node.identity.StartIdentity;
 import dev.tally.gossip.engine.ReplicaConfig;
 import dev.tally.gossip.membership.MemberState;
 import dev.tally.gossip.store.StoreException;
 import dev.tally.gossip.time.Clock;
 import dev.tally.node.api.ClusterServiceImpl;
+import dev.tally.node.api.CallConnection;
 import dev.tally.node.api.CounterServiceImpl;
-import dev.tally.node.api.Limits;
+import dev.tally.node.api.WatchLimits;
 import dev.tally.node.api.QuorumContext;
 import dev.tally.node.api.ReadExecutor;
 import dev.tally.node.api.RequestParsing;
@@ -277,7 +279,9 @@ public final class TallyNode implements AutoCloseable {
         .register(registry);
 
     replicaThread = new ReplicaThread("tally-replica-" + config.name());
-    watches = new WatchHub(replicaThread, store::get, config.maxWatchStreams(), registry);
+    watches = new WatchHub(replicaThread, store::get, new WatchLimits(config.maxWatchStreams(),
+        config.maxWatchStreamsPerConnection(), config.maxWatchKeysPerConnection(), config.maxWatchStreamsPerPrincipal(),
+        config.maxWatchKeysPerPrincipal(), config.maxWatchPendingUpdates()), registry);
     membership = new AtomixMembership(config, store.replicaId(), new KnownMembers() {
       @Override
       public Map<String, String> load() {
@@ -298,22 +302,45 @@ public final class TallyNode implements AutoCloseable {
         transport.peerAlive(member.name());
       }
     });
-    ReplicationMetrics replicationMetrics = new ReplicationMetrics(registry);
+    // Per-sender labels only for members: a made-up name from the wire goes under "unknown".
+    ReplicationMetrics replicationMetrics = new ReplicationMetrics(registry, membership::isMember);
     ReplicaConfig replicaConfig = options.replicaTuning().apply(
         ReplicaConfig.defaults(config.name(), config.dc(), store.replicaId())
             .withGossipInterval(config.gossipInterval())
             .withAntiEntropyInterval(config.antiEntropyInterval())
             .withQuorumTimeout(config.quorumTimeout())
-            .withMaxPeerMessageBytes(config.maxPeerMessageBytes()));
+            .withMaxPeerMessageBytes(config.maxPeerMessageBytes())
+            .withMaxEntriesPerKey(config.maxEntriesPerKey()));
+    Counter runtimeIdChanges = Counter.builder("tally.replica.id.runtime.changes")
+        .description("New replica ids taken while running because a peer held this node's own entry ahead of the local one")
+        .register(registry);
     replica = new Replica(replicaConfig, clock, replicaThread, store, transport, membership, new SplittableRandom(),
-        watches, replicationMetrics);
+        watches, replicationMetrics, new ReplicaIdAuthority() {
+          @Override
+          public boolean announced(long replicaId) {
+            return membership.announced(replicaId);
+          }
+
+          @Override
+          public long rotate(long current, String reason) {
+            // As settleReplicaId does for a start that cannot prove its dir current: a new id,
+            // durable before the next write, announced; and the dir may be older than the node's
+            // last run, so its dedupe records are complete only from now.
+            long fresh = store.rotateReplicaId();
+            membership.announceReplicaId(fresh);
+            runtimeIdChanges.increment();
+            remembersSince = Math.max(remembersSince, clock.currentTimeMillis());
+            store.recordRemembersSince(remembersSince);
+            return fresh;
+          }
+        });
     replicationMetrics.readStatusFrom(replica::peerStatus);
     ReplicationMetrics.registerMemberGauges(registry, state -> {
       long n = membership.members().stream().filter(m -> m.state() == state).count();
       return state == MemberState.ALIVE ? n + 1 : n;
     });
     writer = new GroupCommitWriter(replica, store, replicaThread, clock, config.dedupeWindow(),
-        config.maxPendingWrites(), new WriteMeters(registry));
+        config.maxPendingWrites(), config.maxPendingWriteBytes(), new WriteMeters(registry));
     WriteMeters.registerPending(registry, writer::pendingWrites);
     writer.refuseWritesUntilAccepted("confirming its replica id with its peers");
     writer.start();
@@ -343,14 +370,19 @@ public final class TallyNode implements AutoCloseable {
         health.getHealthService(),
         ProtoReflectionServiceV1.newInstance());
     NodeNameHeader nodeName = new NodeNameHeader(config.name());
-    serviceDefinitions = services.stream().map(s -> ServerInterceptors.intercept(s, rpcMetrics, nodeName)).toList();
+    serviceDefinitions = services.stream()
+        .map(s -> ServerInterceptors.intercept(s, rpcMetrics, nodeName, CallConnection.INTERCEPTOR)).toList();
 
     NettyServerBuilder netty = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
         // Handlers never block and never read the store here: writes are queued for the replica
         // thread, reads for the ReadExecutor. Running them on the event loop saves writes two
         // thread hand-offs per call.
         .directExecutor()
-        .maxInboundMessageSize(Limits.MAX_INBOUND_MESSAGE_BYTES);
+        .maxInboundMessageSize(config.maxClientMessageBytes());
+    connectionLimits(netty);
+    // Clients may ping as often as the SDK's smallest keepAliveTime; more often is a misbehaving
+    // client and gets disconnected (gRPC's GOAWAY ENHANCE_YOUR_CALM).
+    netty.permitKeepAliveTime(config.permitKeepaliveTime().toMillis(), TimeUnit.MILLISECONDS);
     // Guarded outermost, so interceptors (metrics, an embedder's) see the real request types: a
     // request that does not parse (invalid UTF-8 in a key) is INVALID_ARGUMENT, not UNKNOWN.
     serviceDefinitions.forEach(d -> netty.addService(RequestParsing.guard(d)));
@@ -363,13 +395,14 @@ public final class TallyNode implements AutoCloseable {
     NettyServerBuilder peers = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.peerPort()))
         // PeerService handlers only enqueue work on the replica thread and answer from there.
         .directExecutor()
-        .maxInboundMessageSize(Limits.MAX_INBOUND_MESSAGE_BYTES)
+        .maxInboundMessageSize(config.maxPeerInboundMessageBytes())
         .permitKeepAliveTime(GrpcPeerTransport.KEEPALIVE_TIME.toMillis() / 2, TimeUnit.MILLISECONDS)
         .permitKeepAliveWithoutCalls(true)
         .addService(RequestParsing.guard(ServerInterceptors.intercept(new PeerServiceImpl(replica,
             new ReplicaClaims(store, config.name(), store::replicaId), claimExecutor,
             new ResolveResponder(selfRef, writer, store, () -> remembersSince)),
             ClusterIdInterceptors.server(config.clusterId()))));
+    connectionLimits(peers);
     try {
       peerServer = peers.build().start();
     } catch (IOException e) {
@@ -392,6 +425,20 @@ public final class TallyNode implements AutoCloseable {
         config.name(), config.dc(), ReplicaIds.format(store.replicaId()), config.host(), clientPort(), config.host(),
         config.peerPort(), config.membershipPort(), config.advertiseHost(),
         metricsServer == null ? ", metrics off" : ", metrics on http://" + config.host() + ":" + metricsServer.port() + "/metrics");
+  }
+
+  /**
+   * What a connection to the client or peer port may hold: concurrent calls, and how long it may
+   * stay silent (keepalive pings it; a dead one is closed), idle (no call open: closed
+   * gracefully, a client reconnects on its next call) or in its handshake. No max connection age:
+   * Watch streams are meant to live for hours, and forcing them to reconnect buys nothing here.
+   */
+  private void connectionLimits(NettyServerBuilder builder) {
+    builder.maxConcurrentCallsPerConnection(config.maxCallsPerConnection())
+        .keepAliveTime(config.keepaliveTime().toMillis(), TimeUnit.MILLISECONDS)
+        .keepAliveTimeout(config.keepaliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .maxConnectionIdle(config.maxConnectionIdle().toMillis(), TimeUnit.MILLISECONDS)
+        .handshakeTimeout(config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /**

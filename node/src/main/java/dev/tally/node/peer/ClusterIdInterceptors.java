@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The pair that keeps clusters apart on the peer port: the client side stamps every call with this
  * node's cluster id and name; the server side refuses a call of another cluster (or of none) with
- * FAILED_PRECONDITION naming both ids, before the call reaches the service.
+ * FAILED_PRECONDITION before the call reaches the service. The refusal names neither id (this
+ * node's would tell any caller the value that opens the port); the log names both.
  */
 public final class ClusterIdInterceptors {
   private static final Logger log = LoggerFactory.getLogger(ClusterIdInterceptors.class);
@@ -57,15 +58,20 @@ public final class ClusterIdInterceptors {
         String theirs = headers.get(PeerHeaders.CLUSTER_ID);
         if (!clusterId.equals(theirs)) {
           String from = headers.get(PeerHeaders.FROM_NODE);
+          // The caller learns only that the ids differ: this node's cluster id guards the peer port
+          // and must not be handed to whoever asks (issue 13). The log, for the operator, has both.
           String message = theirs == null
+              ? "peer call without the tally-cluster-id header refused: set the same cluster-id on every node"
+              : "peer call refused: its tally-cluster-id is not this node's cluster id; nodes of different clusters"
+                  + " never exchange data (set the same cluster-id on every node)";
+          String logged = theirs == null
               ? "peer call without the tally-cluster-id header refused: this node belongs to cluster '" + clusterId + "'"
-              : "peer call from cluster '" + theirs + "' refused: this node belongs to cluster '" + clusterId
-                  + "'; nodes of different clusters never exchange data";
+              : "peer call from cluster '" + theirs + "' refused: this node belongs to cluster '" + clusterId + "'";
           // Once per caller at WARN: a misconfigured node keeps calling, and the log must stay readable.
           if (warned.size() < 1000 && warned.add(theirs + "|" + from)) {
-            log.warn("{} (caller: node '{}', method {})", message, from, call.getMethodDescriptor().getFullMethodName());
+            log.warn("{} (caller: node '{}', method {})", logged, from, call.getMethodDescriptor().getFullMethodName());
           } else {
-            log.debug("{} (caller: node '{}')", message, from);
+            log.debug("{} (caller: node '{}')", logged, from);
           }
           call.close(Status.FAILED_PRECONDITION.withDescription(message), new Metadata());
           return new ServerCall.Listener<>() {};

@@ -134,6 +134,6 @@ public final class PeerServiceImpl extends PeerServiceGrpc.PeerServiceImplBase {
       return Status.UNAVAILABLE.withDescription(method + ": " + w.getMessage());
     }
     log.error("{} failed", method, e);
-    return Status.INTERNAL.withDescription(method + " failed: " + e);
+    return Status.INTERNAL.withDescription(method + " failed: internal error (the details are in this node's log)");
   }
 }

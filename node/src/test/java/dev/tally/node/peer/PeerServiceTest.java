@@ -122,4 +122,35 @@ class PeerServiceTest {
     node.close();
     assertStatus(() -> s.pushDelta(push("k", 1)), Status.Code.UNAVAILABLE);
   }
+
+  @Test
+  void pushDelta_thisNodesOwnEntryAhead_isNotMerged_andTheNodeTakesANewReplicaIdDurably() throws Exception {
+    ManagedChannel client = TestNodes.channel(node);
+    try {
+      var counters = TestNodes.blocking(client);
+      counters.increment(dev.tally.api.v1.IncrementRequest.newBuilder().setKey("k").setAmount(3).build());
+      long own = node.replicaId();
+
+      DeltaAck ack = stub("blue").pushDelta(DeltaBatch.newBuilder().setFrom(PEER)
+          .addStates(StateMessages.toMessage("k", PnCounter.of(java.util.List.of(
+              new PnCounter.Entry(own, 1_000_000, 0, 1), new PnCounter.Entry(0x77, 2, 0, 1))))).build());
+
+      assertThat(ack.getChanged()).as("the other replica's entry merged").isEqualTo(1);
+      assertThat(counters.get(GetRequest.newBuilder().setKey("k").build()).getValue()).isEqualTo(3 + 2);
+      long fresh = node.replicaId();
+      assertThat(fresh).as("a new replica id at once").isNotEqualTo(own);
+      assertThat(counters.increment(dev.tally.api.v1.IncrementRequest.newBuilder().setKey("k").setAmount(1).build())
+          .getValue()).isEqualTo(6);
+    } finally {
+      TestNodes.shutdown(client);
+    }
+    long fresh = node.replicaId();
+    node.close();
+    try (dev.tally.node.storage.RocksStateStore store = dev.tally.node.storage.RocksStateStore.open(dir, "blue",
+        dev.tally.node.config.Durability.SYNC, dev.tally.gossip.time.Clock.SYSTEM)) {
+      assertThat(store.replicaId()).as("the new id is the dir's: a restart keeps writing under it").isEqualTo(fresh);
+      assertThat(store.get("k").p(fresh)).isEqualTo(1);
+    }
+    node = TestNodes.start(dir, "cluster-id", "blue");
+  }
 }

@@ -910,20 +910,44 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
   }
 
   /**
-   * Refuses a data dir that group or others may write: anyone who could would be able to replace
-   * its files, and with them counts and the replica id, behind the node's back.
+   * Refuses a data dir that others may write, or a group other than the node's own: anyone who
+   * could would be able to replace its files, and with them counts and the replica id, behind the
+   * node's back. A dir writable by the node's own group (its primary gid) is accepted: that is
+   * how Kubernetes' fsGroup prepares a volume (and re-applies on every mount), and a group the
+   * node runs as is the node's.
    */
   static void refuseWritableByOthers(Path dir) {
     Set<PosixFilePermission> perms;
+    boolean ownGroup;
     try {
       perms = Files.getPosixFilePermissions(dir);
+      ownGroup = perms.contains(PosixFilePermission.GROUP_WRITE) && isOwnGroup(dir);
     } catch (IOException e) {
       throw new DataDirException("cannot read the permissions of data dir " + dir + ": " + e.getMessage(), e);
     }
-    if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
-      throw new DataDirException("data dir " + dir + " is writable by " + (perms.contains(PosixFilePermission.OTHERS_WRITE)
-          ? "others" : "its group") + " (" + PosixFilePermissions.toString(perms) + "): another local user could change"
-          + " its counts; make it the node's own: chmod 700 " + dir);
+    boolean others = perms.contains(PosixFilePermission.OTHERS_WRITE);
+    if (others || (perms.contains(PosixFilePermission.GROUP_WRITE) && !ownGroup)) {
+      throw new DataDirException("data dir " + dir + " is writable by " + (others ? "others" : "a group the node does"
+          + " not run as") + " (" + PosixFilePermissions.toString(perms) + "): another local user could change its"
+          + " counts; make it the node's own: chmod 700 " + dir);
+    }
+  }
+
+  /** True when the dir's group is the process's primary group (false where that cannot be told). */
+  private static boolean isOwnGroup(Path dir) throws IOException {
+    Object gid = Files.getAttribute(dir, "unix:gid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    if (!(gid instanceof Integer g)) {
+      return false;
+    }
+    try {
+      return g.longValue() == new com.sun.security.auth.module.UnixSystem().getGid();
+    } catch (LinkageError | RuntimeException e) {
+      // A runtime without jdk.security.auth: on Linux, /proc/self belongs to the process's uid and gid.
+      try {
+        return g.equals(Files.getAttribute(Path.of("/proc/self"), "unix:gid"));
+      } catch (IOException | RuntimeException notLinux) {
+        return false;
+      }
     }
   }
 

@@ -49,19 +49,45 @@ class DataDirPermissionsTest {
   }
 
   @Test
-  void start_dataDirWritableByGroupOrOthers_isRefusedWithTheChmodToRun() throws Exception {
-    for (String perms : List.of("rwxrwx---", "rwxr-xrwx")) {
-      Path dir = Files.createDirectory(tmp.resolve("shared-" + perms.hashCode()));
-      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(perms));
+  void start_dataDirWritableByOthers_isRefusedWithTheChmodToRun() throws Exception {
+    Path dir = Files.createDirectory(tmp.resolve("shared"));
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xrwx"));
 
-      assertThatThrownBy(() -> TestNodes.start(dir))
-          .isInstanceOf(DataDirException.class)
-          .hasMessageContaining("is writable by")
-          .hasMessageContaining("chmod 700 " + dir.toAbsolutePath().normalize());
-      try (Stream<Path> s = Files.list(dir)) {
-        assertThat(s.toList()).as("nothing created in a refused dir").isEmpty();
-      }
+    assertThatThrownBy(() -> TestNodes.start(dir))
+        .isInstanceOf(DataDirException.class)
+        .hasMessageContaining("is writable by others")
+        .hasMessageContaining("chmod 700 " + dir.toAbsolutePath().normalize());
+    try (Stream<Path> s = Files.list(dir)) {
+      assertThat(s.toList()).as("nothing created in a refused dir").isEmpty();
     }
+  }
+
+  @Test
+  void start_dataDirWritableByAnotherGroup_isRefused() throws Exception {
+    Path dir = Files.createDirectory(tmp.resolve("group"));
+    var groups = dir.getFileSystem().getUserPrincipalLookupService();
+    java.nio.file.attribute.GroupPrincipal other;
+    try {
+      other = groups.lookupPrincipalByGroupName("nogroup");
+      Files.getFileAttributeView(dir, java.nio.file.attribute.PosixFileAttributeView.class).setGroup(other);
+    } catch (java.io.IOException | UnsupportedOperationException e) {
+      org.junit.jupiter.api.Assumptions.abort("cannot give the dir another group here: " + e);
+      return;
+    }
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwx---"));
+
+    assertThatThrownBy(() -> TestNodes.start(dir))
+        .isInstanceOf(DataDirException.class)
+        .hasMessageContaining("is writable by a group the node does not run as")
+        .hasMessageContaining("chmod 700");
+  }
+
+  @Test
+  void start_dataDirWritableByTheNodesOwnGroup_starts() throws Exception {
+    // What Kubernetes' fsGroup makes of a volume (rwxrwsr-x, group = the pod's gid), on every mount.
+    Path dir = Files.createDirectory(tmp.resolve("fsgroup"));
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxr-x"));
+    TestNodes.start(dir).close();
   }
 
   @Test

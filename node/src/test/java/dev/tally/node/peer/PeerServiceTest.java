@@ -153,4 +153,27 @@ class PeerServiceTest {
     }
     node = TestNodes.start(dir, "cluster-id", "blue");
   }
+
+  @Test
+  void pushDelta_fromANonMemberWithAnUnannouncedReplicaId_isCountedUnderTheUnknownLabel() throws Exception {
+    node.close();
+    int metricsPort = TestNodes.freePort();
+    node = TestNodes.start(dir, "cluster-id", "blue", "metrics-port", Integer.toString(metricsPort));
+    TestNodes.shutdown(peerChannel);
+    peerChannel = NettyChannelBuilder.forAddress("127.0.0.1", node.peerPort()).usePlaintext().build();
+
+    for (int i = 0; i < 3; i++) {
+      NodeRef madeUp = NodeRef.newBuilder().setName("made-up-" + i).setDc("dc1").build();
+      stub("blue").pushDelta(DeltaBatch.newBuilder().setFrom(madeUp)
+          .addStates(StateMessages.toMessage("k" + i, PnCounter.EMPTY.increment(0x77 + i, 5, 1_000))).build());
+    }
+
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    String text = http.send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    assertThat(text.lines().filter(l -> l.startsWith("tally_peer_unknown_replica_entries_total{")))
+        .singleElement().satisfies(l -> assertThat(l).contains("peer=\"unknown\"").endsWith(" 3.0"));
+    assertThat(text).as("no label per made-up sender name").doesNotContain("made-up-");
+  }
 }

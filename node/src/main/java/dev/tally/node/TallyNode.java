@@ -342,6 +342,7 @@ public final class TallyNode implements AutoCloseable {
     writer = new GroupCommitWriter(replica, store, replicaThread, clock, config.dedupeWindow(),
         config.maxPendingWrites(), config.maxPendingWriteBytes(), new WriteMeters(registry));
     WriteMeters.registerPending(registry, writer::pendingWrites);
+    WriteMeters.registerPendingBytes(registry, writer::pendingWriteBytes);
     writer.refuseWritesUntilAccepted("confirming its replica id with its peers");
     writer.start();
     NodeRef selfRef = NodeRef.newBuilder().setName(config.name()).setDc(config.dc()).build();

@@ -612,7 +612,7 @@ public final class Replica {
   }
 
   /** A merge computed against the newest states: the keys it changes, before and after. */
-  private record MergePlan(List<KeyState> before, List<KeyState> after) {}
+  private record MergePlan(List<KeyState> before, List<KeyState> after, String refusal) {}
 
   /**
    * Plans a merge of peer states against the newest local ones, refusing what peer input must
@@ -642,6 +642,7 @@ public final class Replica {
     List<KeyState> before = new ArrayList<>();
     List<KeyState> after = new ArrayList<>();
     String ownAheadKey = null;
+    String refusal = null;
     int unknown = 0;
     for (Map.Entry<String, PnCounter> e : incoming.entrySet()) {
       // Built on staged states too, so the merged state never drops a staged local increment.
@@ -666,6 +667,11 @@ public final class Replica {
       PnCounter merged = current.merge(theirs);
       if (merged.size() > config.maxEntriesPerKey() && merged.size() > current.size()) {
         observer.entriesPerKeyRefused(from.getName(), e.getKey(), merged.size());
+        if (refusal == null) {
+          refusal = "key '" + e.getKey() + "' would have " + merged.size() + " replica entries on node "
+              + config.nodeName() + ", more than its max-entries-per-key of " + config.maxEntriesPerKey()
+              + "; it was not merged (the message's other keys were)";
+        }
         logRefusal("refused key '{}' from peer {}: merging it would give it {} replica entries, more than"
             + " max-entries-per-key ({}); the key keeps its {} entries here", e.getKey(), from.getName(),
             merged.size(), config.maxEntriesPerKey(), current.size());
@@ -691,7 +697,7 @@ public final class Replica {
       LOG.warn("{}; the entry was not merged, and local writes go under new replica id {} from now on (the old"
           + " id's entries stay, frozen)", reason, ReplicaIds.format(fresh));
     }
-    return new MergePlan(before, after);
+    return new MergePlan(before, after, refusal);
   }
 
   private static PnCounter without(PnCounter state, long replica) {
@@ -789,7 +795,7 @@ public final class Replica {
    * completes with the number of changed keys once it is durable and published (the ack a peer
    * waits for), or fails with the store's exception when nothing was written.
    */
-  private void mergeFromPeerAsync(List<KeyState> states, NodeRef from, CompletableFuture<Integer> done) {
+  private MergePlan mergeFromPeerAsync(List<KeyState> states, NodeRef from, CompletableFuture<Integer> done) {
     MergePlan plan = planMerge(states, from);
     if (plan.after().isEmpty()) {
       if (coveredOnlyByStaged(states).isEmpty()) {
@@ -799,7 +805,7 @@ public final class Replica {
         // staged write is durable, so is every state that covers this push.
         coveredByStaged.computeIfAbsent(staged.peekLast().token(), t -> new ArrayList<>(1)).add(done);
       }
-      return;
+      return plan;
     }
     CompletableFuture<Long> written = store.writeAsync(plan.after(), StoreAttachment.NONE);
     stageWrite(new Object(), plan.before(), plan.after(), from, written).whenComplete((nanos, error) -> {
@@ -809,6 +815,7 @@ public final class Replica {
         done.completeExceptionally(error);
       }
     });
+    return plan;
   }
 
   // ---------------------------------------------------------------- peer calls
@@ -824,15 +831,20 @@ public final class Replica {
       NodeRef from = PeerInput.sender(batch.hasFrom(), batch.getFrom(), config.nodeName());
       List<KeyState> states = PeerInput.states(batch.getStatesList(), "states");
       CompletableFuture<Integer> merged = new CompletableFuture<>();
+      MergePlan plan = mergeFromPeerAsync(states, from, merged);
       merged.whenComplete((changed, error) -> {
         if (error != null) {
           result.completeExceptionally(error);
           return;
         }
         observer.deltaReceived(from.getName(), states.size(), changed, batch.getSerializedSize());
+        if (plan.refusal() != null) {
+          // An ack says "I hold these states durably" (QUORUM writes count it): never for a refused key.
+          result.completeExceptionally(new IllegalArgumentException(plan.refusal()));
+          return;
+        }
         result.complete(DeltaAck.newBuilder().setChanged(changed).build());
       });
-      mergeFromPeerAsync(states, from, merged);
     });
   }
 

@@ -104,11 +104,16 @@ class ReplicaPeerTrustTest {
     TestNode a2 = started(c -> c.withMaxEntriesPerKey(4));
     push(a2, state("k", 1, 1, 2, 1, 3, 1));
 
-    DeltaAck ack = push(a2, state("k", 4, 1, 5, 1), state("small", 6, 1));
+    CompletableFuture<DeltaAck> refused = a2.replica.onPushDelta(DeltaBatch.newBuilder().setFrom(a1)
+        .addStates(state("k", 4, 1, 5, 1)).addStates(state("small", 6, 1)).build());
+    cluster.run(Duration.ZERO);
 
     assertThat(a2.state("k").size()).as("stays at 3 entries").isEqualTo(3);
-    assertThat(a2.state("small").p(6)).isEqualTo(1);
-    assertThat(ack.getChanged()).isEqualTo(1);
+    assertThat(a2.state("small").p(6)).as("the other keys merge").isEqualTo(1);
+    assertThat(refused).as("no ack for a key not held: a QUORUM write must not count it")
+        .failsWithin(Duration.ZERO).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+        .withCauseInstanceOf(IllegalArgumentException.class)
+        .withMessageContaining("key 'k' would have 5 replica entries").withMessageContaining("max-entries-per-key of 4");
     assertThat(a2.observer.entriesRefused).containsExactly("a1:k:5");
 
     push(a2, state("k", 1, 9, 4, 1));

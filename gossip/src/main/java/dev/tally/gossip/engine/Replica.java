@@ -75,7 +75,9 @@ import org.slf4j.LoggerFactory;
  *       thread (never blocking a gRPC event loop: they return at once) and answers when the future
  *       completes. A future failing with {@link IllegalArgumentException} means bad peer input
  *       (INVALID_ARGUMENT; nothing changed), with {@link IllegalStateException} that the replica is
- *       not running (UNAVAILABLE); anything else is internal.
+ *       not running (UNAVAILABLE), with {@link dev.tally.gossip.merge.PeerLimitException} that a
+ *       key passed max-entries-per-key (RESOURCE_EXHAUSTED; the other keys merged); anything else
+ *       is internal.
  *   <li>QUORUM consistency: {@link #quorumRead} and, after committing, {@link #replicateToQuorum};
  *       a {@link QuorumException} says how far it got.
  *   <li>{@link #peerStatus()} for {@code tally status}; a {@link ReplicationObserver} for metrics.
@@ -840,7 +842,7 @@ public final class Replica {
         observer.deltaReceived(from.getName(), states.size(), changed, batch.getSerializedSize());
         if (plan.refusal() != null) {
           // An ack says "I hold these states durably" (QUORUM writes count it): never for a refused key.
-          result.completeExceptionally(new IllegalArgumentException(plan.refusal()));
+          result.completeExceptionally(new dev.tally.gossip.merge.PeerLimitException(plan.refusal()));
           return;
         }
         result.complete(DeltaAck.newBuilder().setChanged(changed).build());

@@ -112,7 +112,7 @@ class ReplicaPeerTrustTest {
     assertThat(a2.state("small").p(6)).as("the other keys merge").isEqualTo(1);
     assertThat(refused).as("no ack for a key not held: a QUORUM write must not count it")
         .failsWithin(Duration.ZERO).withThrowableOfType(java.util.concurrent.ExecutionException.class)
-        .withCauseInstanceOf(IllegalArgumentException.class)
+        .withCauseInstanceOf(dev.tally.gossip.merge.PeerLimitException.class)
         .withMessageContaining("key 'k' would have 5 replica entries").withMessageContaining("max-entries-per-key of 4");
     assertThat(a2.observer.entriesRefused).containsExactly("a1:k:5");
 

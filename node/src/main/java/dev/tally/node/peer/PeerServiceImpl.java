@@ -123,6 +123,9 @@ public final class PeerServiceImpl extends PeerServiceGrpc.PeerServiceImplBase {
     if (e instanceof IllegalArgumentException) {
       return Status.INVALID_ARGUMENT.withDescription(method + " refused, nothing changed: " + e.getMessage());
     }
+    if (e instanceof dev.tally.gossip.merge.PeerLimitException) {
+      return Status.RESOURCE_EXHAUSTED.withDescription(method + " not acknowledged: " + e.getMessage());
+    }
     if (e instanceof IllegalStateException) {
       return Status.UNAVAILABLE.withDescription(method + ": " + e.getMessage());
     }

@@ -176,4 +176,26 @@ class PeerServiceTest {
         .singleElement().satisfies(l -> assertThat(l).contains("peer=\"unknown\"").endsWith(" 3.0"));
     assertThat(text).as("no label per made-up sender name").doesNotContain("made-up-");
   }
+
+  @Test
+  void pushDelta_keyPastMaxEntriesPerKey_isResourceExhausted_andOnlyThatKeyIsLeftOut() {
+    node.close();
+    node = TestNodes.start(dir, "cluster-id", "blue", "max-entries-per-key", "2");
+    TestNodes.shutdown(peerChannel);
+    peerChannel = NettyChannelBuilder.forAddress("127.0.0.1", node.peerPort()).usePlaintext().build();
+    PnCounter wide = PnCounter.EMPTY.increment(0x71, 1, 1).increment(0x72, 1, 1).increment(0x73, 1, 1);
+
+    assertStatus(() -> stub("blue").pushDelta(DeltaBatch.newBuilder().setFrom(PEER)
+            .addStates(StateMessages.toMessage("wide", wide))
+            .addStates(StateMessages.toMessage("narrow", PnCounter.EMPTY.increment(0x71, 4, 1))).build()),
+        Status.Code.RESOURCE_EXHAUSTED, "key 'wide' would have 3 replica entries", "max-entries-per-key of 2");
+    ManagedChannel client = TestNodes.channel(node);
+    try {
+      assertThat(TestNodes.blocking(client).get(GetRequest.newBuilder().setKey("wide").build()).getValue()).isZero();
+      assertThat(TestNodes.blocking(client).get(GetRequest.newBuilder().setKey("narrow").build()).getValue())
+          .isEqualTo(4);
+    } finally {
+      TestNodes.shutdown(client);
+    }
+  }
 }

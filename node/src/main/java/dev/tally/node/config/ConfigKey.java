@@ -86,7 +86,7 @@ public enum ConfigKey {
       "16777216", null),
   MAX_CALLS_PER_CONNECTION("max-calls-per-connection", "N",
       "Concurrent calls (HTTP/2 streams, Watch streams included) one connection may have open on the client or peer port; more wait for one to end.",
-      "1000", null),
+      "10000", null),
   KEEPALIVE_TIME("keepalive-time", "DURATION",
       "The node pings a client connection silent this long, and closes it when no answer comes within keepalive-timeout.", "1m", null),
   KEEPALIVE_TIMEOUT("keepalive-timeout", "DURATION",

@@ -3,6 +3,7 @@ package dev.tally.node;
 import dev.tally.gossip.crdt.ReplicaIds;
 import dev.tally.gossip.engine.Replica;
 import dev.tally.gossip.identity.ReplicaClaims;
+import dev.tally.gossip.identity.ReplicaIdAuthority;
 import dev.tally.node.identity.StartIdentity;
 import dev.tally.gossip.engine.ReplicaConfig;
 import dev.tally.gossip.membership.MemberState;
@@ -15,8 +16,9 @@ import dev.tally.node.auth.Role;
 import dev.tally.node.auth.TokenFileException;
 import dev.tally.node.auth.TokenStore;
 import dev.tally.node.config.MetricsAuth;
+import dev.tally.node.api.CallConnection;
 import dev.tally.node.api.CounterServiceImpl;
-import dev.tally.node.api.Limits;
+import dev.tally.node.api.WatchLimits;
 import dev.tally.node.api.QuorumContext;
 import dev.tally.node.api.ReadExecutor;
 import dev.tally.node.api.RequestParsing;
@@ -285,7 +287,9 @@ public final class TallyNode implements AutoCloseable {
         .register(registry);
 
     replicaThread = new ReplicaThread("tally-replica-" + config.name());
-    watches = new WatchHub(replicaThread, store::get, config.maxWatchStreams(), registry);
+    watches = new WatchHub(replicaThread, store::get, new WatchLimits(config.maxWatchStreams(),
+        config.maxWatchStreamsPerConnection(), config.maxWatchKeysPerConnection(), config.maxWatchStreamsPerPrincipal(),
+        config.maxWatchKeysPerPrincipal(), config.maxWatchPendingUpdates()), registry);
     membership = new AtomixMembership(config, store.replicaId(), new KnownMembers() {
       @Override
       public Map<String, String> load() {
@@ -306,23 +310,47 @@ public final class TallyNode implements AutoCloseable {
         transport.peerAlive(member.name());
       }
     });
-    ReplicationMetrics replicationMetrics = new ReplicationMetrics(registry);
+    // Per-sender labels only for members: a made-up name from the wire goes under "unknown".
+    ReplicationMetrics replicationMetrics = new ReplicationMetrics(registry, membership::isMember);
     ReplicaConfig replicaConfig = options.replicaTuning().apply(
         ReplicaConfig.defaults(config.name(), config.dc(), store.replicaId())
             .withGossipInterval(config.gossipInterval())
             .withAntiEntropyInterval(config.antiEntropyInterval())
             .withQuorumTimeout(config.quorumTimeout())
-            .withMaxPeerMessageBytes(config.maxPeerMessageBytes()));
+            .withMaxPeerMessageBytes(config.maxPeerMessageBytes())
+            .withMaxEntriesPerKey(config.maxEntriesPerKey()));
+    Counter runtimeIdChanges = Counter.builder("tally.replica.id.runtime.changes")
+        .description("New replica ids taken while running because a peer held this node's own entry ahead of the local one")
+        .register(registry);
     replica = new Replica(replicaConfig, clock, replicaThread, store, transport, membership, new SplittableRandom(),
-        watches, replicationMetrics);
+        watches, replicationMetrics, new ReplicaIdAuthority() {
+          @Override
+          public boolean announced(long replicaId) {
+            return membership.announced(replicaId);
+          }
+
+          @Override
+          public long rotate(long current, String reason) {
+            // As settleReplicaId does for a start that cannot prove its dir current: a new id,
+            // durable before the next write, announced; and the dir may be older than the node's
+            // last run, so its dedupe records are complete only from now.
+            long fresh = store.rotateReplicaId();
+            membership.announceReplicaId(fresh);
+            runtimeIdChanges.increment();
+            remembersSince = Math.max(remembersSince, clock.currentTimeMillis());
+            store.recordRemembersSince(remembersSince);
+            return fresh;
+          }
+        });
     replicationMetrics.readStatusFrom(replica::peerStatus);
     ReplicationMetrics.registerMemberGauges(registry, state -> {
       long n = membership.members().stream().filter(m -> m.state() == state).count();
       return state == MemberState.ALIVE ? n + 1 : n;
     });
     writer = new GroupCommitWriter(replica, store, replicaThread, clock, config.dedupeWindow(),
-        config.maxPendingWrites(), new WriteMeters(registry));
+        config.maxPendingWrites(), config.maxPendingWriteBytes(), new WriteMeters(registry));
     WriteMeters.registerPending(registry, writer::pendingWrites);
+    WriteMeters.registerPendingBytes(registry, writer::pendingWriteBytes);
     writer.refuseWritesUntilAccepted("confirming its replica id with its peers");
     writer.start();
     NodeRef selfRef = NodeRef.newBuilder().setName(config.name()).setDc(config.dc()).build();
@@ -352,19 +380,21 @@ public final class TallyNode implements AutoCloseable {
         healthService,
         ProtoReflectionServiceV1.newInstance());
     NodeNameHeader nodeName = new NodeNameHeader(config.name());
+    // Outermost first: the connection (per-connection Watch limits), then metrics, then auth
+    // (innermost, so refusals are counted with their codes); health is never behind auth.
     if (config.authTokens() != null) {
       try {
         tokens = TokenStore.open(config.authTokens(), registry, TokenStore.DEFAULT_POLL);
       } catch (TokenFileException e) {
         throw new NodeStartException(e.getMessage() + " (fix the file or unset auth-tokens)", e);
       }
-      // Innermost, inside metrics (refusals are counted with their codes); health is not behind it.
       AuthInterceptor auth = new AuthInterceptor(tokens::current, registry);
       serviceDefinitions = services.stream().map(s -> s == healthService
-          ? ServerInterceptors.intercept(s, rpcMetrics, nodeName)
-          : ServerInterceptors.intercept(s, auth, rpcMetrics, nodeName)).toList();
+          ? ServerInterceptors.intercept(s, rpcMetrics, nodeName, CallConnection.INTERCEPTOR)
+          : ServerInterceptors.intercept(s, auth, rpcMetrics, nodeName, CallConnection.INTERCEPTOR)).toList();
     } else {
-      serviceDefinitions = services.stream().map(s -> ServerInterceptors.intercept(s, rpcMetrics, nodeName)).toList();
+      serviceDefinitions = services.stream()
+          .map(s -> ServerInterceptors.intercept(s, rpcMetrics, nodeName, CallConnection.INTERCEPTOR)).toList();
     }
 
     NettyServerBuilder netty = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
@@ -372,7 +402,11 @@ public final class TallyNode implements AutoCloseable {
         // thread, reads for the ReadExecutor. Running them on the event loop saves writes two
         // thread hand-offs per call.
         .directExecutor()
-        .maxInboundMessageSize(Limits.MAX_INBOUND_MESSAGE_BYTES);
+        .maxInboundMessageSize(config.maxClientMessageBytes());
+    connectionLimits(netty);
+    // Clients may ping as often as the SDK's smallest keepAliveTime; more often is a misbehaving
+    // client and gets disconnected (gRPC's GOAWAY ENHANCE_YOUR_CALM).
+    netty.permitKeepAliveTime(config.permitKeepaliveTime().toMillis(), TimeUnit.MILLISECONDS);
     // Guarded outermost, so interceptors (metrics, an embedder's) see the real request types: a
     // request that does not parse (invalid UTF-8 in a key) is INVALID_ARGUMENT, not UNKNOWN.
     serviceDefinitions.forEach(d -> netty.addService(RequestParsing.guard(d)));
@@ -385,13 +419,14 @@ public final class TallyNode implements AutoCloseable {
     NettyServerBuilder peers = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.peerPort()))
         // PeerService handlers only enqueue work on the replica thread and answer from there.
         .directExecutor()
-        .maxInboundMessageSize(Limits.MAX_INBOUND_MESSAGE_BYTES)
+        .maxInboundMessageSize(config.maxPeerInboundMessageBytes())
         .permitKeepAliveTime(GrpcPeerTransport.KEEPALIVE_TIME.toMillis() / 2, TimeUnit.MILLISECONDS)
         .permitKeepAliveWithoutCalls(true)
         .addService(RequestParsing.guard(ServerInterceptors.intercept(new PeerServiceImpl(replica,
             new ReplicaClaims(store, config.name(), store::replicaId), claimExecutor,
             new ResolveResponder(selfRef, writer, store, () -> remembersSince)),
             ClusterIdInterceptors.server(config.clusterId()))));
+    connectionLimits(peers);
     try {
       peerServer = peers.build().start();
     } catch (IOException e) {
@@ -416,6 +451,20 @@ public final class TallyNode implements AutoCloseable {
         config.peerPort(), config.membershipPort(), config.advertiseHost(),
         metricsServer == null ? ", metrics off" : ", metrics on http://" + config.metricsHost() + ":" + metricsServer.port()
             + "/metrics" + (config.metricsAuth() == MetricsAuth.TOKEN ? " (admin token)" : ""));
+  }
+
+  /**
+   * What a connection to the client or peer port may hold: concurrent calls, and how long it may
+   * stay silent (keepalive pings it; a dead one is closed), idle (no call open: closed
+   * gracefully, a client reconnects on its next call) or in its handshake. No max connection age:
+   * Watch streams are meant to live for hours, and forcing them to reconnect buys nothing here.
+   */
+  private void connectionLimits(NettyServerBuilder builder) {
+    builder.maxConcurrentCallsPerConnection(config.maxCallsPerConnection())
+        .keepAliveTime(config.keepaliveTime().toMillis(), TimeUnit.MILLISECONDS)
+        .keepAliveTimeout(config.keepaliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .maxConnectionIdle(config.maxConnectionIdle().toMillis(), TimeUnit.MILLISECONDS)
+        .handshakeTimeout(config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /**

@@ -7,6 +7,8 @@ import dev.tally.gossip.crdt.StateMessages;
 import dev.tally.gossip.delta.DeltaReplicator;
 import dev.tally.gossip.delta.PeerBuffer;
 import dev.tally.gossip.digest.DigestTree;
+import dev.tally.gossip.identity.ReplicaIdAuthority;
+import dev.tally.gossip.crdt.ReplicaIds;
 import dev.tally.gossip.membership.Member;
 import dev.tally.gossip.membership.MemberState;
 import dev.tally.gossip.membership.Membership;
@@ -73,7 +75,9 @@ import org.slf4j.LoggerFactory;
  *       thread (never blocking a gRPC event loop: they return at once) and answers when the future
  *       completes. A future failing with {@link IllegalArgumentException} means bad peer input
  *       (INVALID_ARGUMENT; nothing changed), with {@link IllegalStateException} that the replica is
- *       not running (UNAVAILABLE); anything else is internal.
+ *       not running (UNAVAILABLE), with {@link dev.tally.gossip.merge.PeerLimitException} that a
+ *       key passed max-entries-per-key (RESOURCE_EXHAUSTED; the other keys merged); anything else
+ *       is internal.
  *   <li>QUORUM consistency: {@link #quorumRead} and, after committing, {@link #replicateToQuorum};
  *       a {@link QuorumException} says how far it got.
  *   <li>{@link #peerStatus()} for {@code tally status}; a {@link ReplicationObserver} for metrics.
@@ -109,6 +113,9 @@ public final class Replica {
   private final ReplicationObserver observer;
   /** Counts and logs what the timer tasks throw, so each runs again next round (issue 11, defect 4). */
   private final InternalErrors errors;
+  private final ReplicaIdAuthority authority;
+  /** When the last refusal of peer input was logged (virtual nanos), so a repeating one logs rarely. */
+  private long lastRefusalLogNanos = Long.MIN_VALUE;
   private final NodeRef self;
   /** Written on the replica thread only; volatile so status and metrics may read it anywhere. */
   private volatile long replicaId;
@@ -184,6 +191,25 @@ public final class Replica {
       RandomGenerator random,
       ReplicaListener listener,
       ReplicationObserver observer) {
+    this(config, clock, scheduler, store, transport, membership, random, listener, observer, null);
+  }
+
+  /**
+   * @param authority says which replica ids members announced and takes a new id when a peer holds
+   *     this node's own entry ahead; null: every id counts as announced, and a new id is drawn from
+   *     {@code random} and kept in memory only (tests of the engine alone)
+   */
+  public Replica(
+      ReplicaConfig config,
+      Clock clock,
+      Scheduler scheduler,
+      StateStore store,
+      PeerTransport transport,
+      Membership membership,
+      RandomGenerator random,
+      ReplicaListener listener,
+      ReplicationObserver observer,
+      ReplicaIdAuthority authority) {
     this.config = Objects.requireNonNull(config, "config");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.replicaThread = Objects.requireNonNull(scheduler, "scheduler");
@@ -195,6 +221,7 @@ public final class Replica {
     this.listener = Objects.requireNonNull(listener, "listener");
     this.observer = Objects.requireNonNull(observer, "observer");
     this.errors = new InternalErrors(clock, observer);
+    this.authority = authority != null ? authority : new InMemoryIds(random);
     this.self = NodeRef.newBuilder().setName(config.nodeName()).setDc(config.dc()).build();
     this.replicaId = config.replicaId();
     this.view = new ClusterView(config.nodeName(), config.dc());
@@ -587,25 +614,135 @@ public final class Replica {
   }
 
   /** A merge computed against the newest states: the keys it changes, before and after. */
-  private record MergePlan(List<KeyState> before, List<KeyState> after) {}
+  private record MergePlan(List<KeyState> before, List<KeyState> after, String refusal) {}
 
-  private MergePlan planMerge(List<KeyState> states) {
+  /**
+   * Plans a merge of peer states against the newest local ones, refusing what peer input must
+   * never do here:
+   *
+   * <ul>
+   *   <li>carry this node's own current entry ahead of the local one. Only this node writes that
+   *       entry, so a peer ahead of it means this node's data is older than what it once wrote
+   *       (a rolled-back or cloned dir) or the peer is wrong. The entry is dropped and the rest of
+   *       the key's state (other replicas' entries, each valid on its own) merges: refusing the
+   *       whole key would keep it from converging, since every later exchange carries the same
+   *       entry. Then the node takes a new replica id before its next local write, since
+   *       increments written under the old one could hide under the peer's bigger entry. The old
+   *       id is retired, not protected: later messages carrying it merge like any other replica's,
+   *       which is how a rolled-back node gets back what its peers hold of it.
+   *   <li>grow a key past maxEntriesPerKey entries: that key is refused (the rest merges).
+   * </ul>
+   *
+   * Entries new to this node naming replica ids no member announced are merged but counted.
+   */
+  private MergePlan planMerge(List<KeyState> states, NodeRef from) {
     Map<String, PnCounter> incoming = new LinkedHashMap<>();
     for (KeyState ks : states) {
       incoming.merge(ks.key(), ks.state(), PnCounter::merge);
     }
+    long own = replicaId;
     List<KeyState> before = new ArrayList<>();
     List<KeyState> after = new ArrayList<>();
+    String ownAheadKey = null;
+    String refusal = null;
+    int unknown = 0;
     for (Map.Entry<String, PnCounter> e : incoming.entrySet()) {
       // Built on staged states too, so the merged state never drops a staged local increment.
       PnCounter current = latest(e.getKey());
-      PnCounter merged = current.merge(e.getValue());
+      PnCounter theirs = e.getValue();
+      if (Long.compareUnsigned(theirs.p(own), current.p(own)) > 0
+          || Long.compareUnsigned(theirs.n(own), current.n(own)) > 0) {
+        theirs = without(theirs, own);
+        if (ownAheadKey == null) {
+          ownAheadKey = e.getKey();
+        }
+        observer.ownEntryAhead(from.getName(), e.getKey());
+      }
+      for (int i = 0; i < theirs.size(); i++) {
+        PnCounter.Entry entry = theirs.entryAt(i);
+        if ((Long.compareUnsigned(entry.p(), current.p(entry.replica())) > 0
+            || Long.compareUnsigned(entry.n(), current.n(entry.replica())) > 0)
+            && !authority.announced(entry.replica())) {
+          unknown++;
+        }
+      }
+      PnCounter merged = current.merge(theirs);
+      if (merged.size() > config.maxEntriesPerKey() && merged.size() > current.size()) {
+        observer.entriesPerKeyRefused(from.getName(), e.getKey(), merged.size());
+        if (refusal == null) {
+          refusal = "key '" + e.getKey() + "' would have " + merged.size() + " replica entries on node "
+              + config.nodeName() + ", more than its max-entries-per-key of " + config.maxEntriesPerKey()
+              + "; it was not merged (the message's other keys were)";
+        }
+        logRefusal("refused key '{}' from peer {}: merging it would give it {} replica entries, more than"
+            + " max-entries-per-key ({}); the key keeps its {} entries here", e.getKey(), from.getName(),
+            merged.size(), config.maxEntriesPerKey(), current.size());
+        continue;
+      }
       if (merged != current) {
         before.add(new KeyState(e.getKey(), current));
         after.add(new KeyState(e.getKey(), merged));
       }
     }
-    return new MergePlan(before, after);
+    if (unknown > 0) {
+      observer.unknownReplicaEntries(from.getName(), unknown);
+    }
+    if (ownAheadKey != null) {
+      String reason = "peer " + from.getName() + " sent this node's own entry (replica " + ReplicaIds.format(own)
+          + ") of key '" + ownAheadKey + "' ahead of the local one: this node's data is older than what it wrote"
+          + " (a rolled-back or copied data dir) or the peer is wrong";
+      long fresh = authority.rotate(own, reason);
+      if (fresh == 0 || fresh == own) {
+        throw new AssertionError("the replica id authority returned " + ReplicaIds.format(fresh) + " for a new id");
+      }
+      replicaId = fresh;
+      LOG.warn("{}; the entry was not merged, and local writes go under new replica id {} from now on (the old"
+          + " id's entries stay, frozen)", reason, ReplicaIds.format(fresh));
+    }
+    return new MergePlan(before, after, refusal);
+  }
+
+  private static PnCounter without(PnCounter state, long replica) {
+    List<PnCounter.Entry> kept = new ArrayList<>(state.size());
+    for (int i = 0; i < state.size(); i++) {
+      PnCounter.Entry entry = state.entryAt(i);
+      if (entry.replica() != replica) {
+        kept.add(entry);
+      }
+    }
+    return PnCounter.of(kept);
+  }
+
+  /** Logs a refusal of peer input at most once a minute: a peer repeats it every exchange. */
+  private void logRefusal(String format, Object... args) {
+    long now = clock.nanoTime();
+    if (lastRefusalLogNanos == Long.MIN_VALUE || now - lastRefusalLogNanos >= 60_000_000_000L) {
+      lastRefusalLogNanos = now;
+      LOG.warn(format, args);
+    }
+  }
+
+  /** Without a node behind it: announced means anything, and a new id lives in memory only. */
+  private static final class InMemoryIds implements ReplicaIdAuthority {
+    private final RandomGenerator random;
+
+    InMemoryIds(RandomGenerator random) {
+      this.random = random;
+    }
+
+    @Override
+    public boolean announced(long replicaId) {
+      return true;
+    }
+
+    @Override
+    public long rotate(long current, String reason) {
+      long id;
+      do {
+        id = random.nextLong();
+      } while (id == 0 || id == current);
+      return id;
+    }
   }
 
   /**
@@ -660,8 +797,8 @@ public final class Replica {
    * completes with the number of changed keys once it is durable and published (the ack a peer
    * waits for), or fails with the store's exception when nothing was written.
    */
-  private void mergeFromPeerAsync(List<KeyState> states, NodeRef from, CompletableFuture<Integer> done) {
-    MergePlan plan = planMerge(states);
+  private MergePlan mergeFromPeerAsync(List<KeyState> states, NodeRef from, CompletableFuture<Integer> done) {
+    MergePlan plan = planMerge(states, from);
     if (plan.after().isEmpty()) {
       if (coveredOnlyByStaged(states).isEmpty()) {
         done.complete(0);
@@ -670,7 +807,7 @@ public final class Replica {
         // staged write is durable, so is every state that covers this push.
         coveredByStaged.computeIfAbsent(staged.peekLast().token(), t -> new ArrayList<>(1)).add(done);
       }
-      return;
+      return plan;
     }
     CompletableFuture<Long> written = store.writeAsync(plan.after(), StoreAttachment.NONE);
     stageWrite(new Object(), plan.before(), plan.after(), from, written).whenComplete((nanos, error) -> {
@@ -680,6 +817,7 @@ public final class Replica {
         done.completeExceptionally(error);
       }
     });
+    return plan;
   }
 
   // ---------------------------------------------------------------- peer calls
@@ -695,15 +833,20 @@ public final class Replica {
       NodeRef from = PeerInput.sender(batch.hasFrom(), batch.getFrom(), config.nodeName());
       List<KeyState> states = PeerInput.states(batch.getStatesList(), "states");
       CompletableFuture<Integer> merged = new CompletableFuture<>();
+      MergePlan plan = mergeFromPeerAsync(states, from, merged);
       merged.whenComplete((changed, error) -> {
         if (error != null) {
           result.completeExceptionally(error);
           return;
         }
         observer.deltaReceived(from.getName(), states.size(), changed, batch.getSerializedSize());
+        if (plan.refusal() != null) {
+          // An ack says "I hold these states durably" (QUORUM writes count it): never for a refused key.
+          result.completeExceptionally(new dev.tally.gossip.merge.PeerLimitException(plan.refusal()));
+          return;
+        }
         result.complete(DeltaAck.newBuilder().setChanged(changed).build());
       });
-      mergeFromPeerAsync(states, from, merged);
     });
   }
 

@@ -23,6 +23,10 @@ import java.util.Objects;
  * @param mergeChunkKeys most keys of a peer's states (anti-entropy, read repair) merged in one
  *     replica-thread task and one store write; a larger merge yields to local writes between
  *     chunks, so it holds them up for one chunk at most
+ * @param maxEntriesPerKey most replica entries one key's state may reach by merging peer input; a
+ *     merge that would grow a key past it is refused for that key (counted and logged), so a key
+ *     cannot grow without bound from the wire. A legitimate key holds one entry per replica id
+ *     that ever wrote it: one per node, plus one per replica id a node retired (wipe, rollback).
  */
 public record ReplicaConfig(
     String nodeName,
@@ -36,7 +40,8 @@ public record ReplicaConfig(
     int remoteDcFanout,
     Duration quorumTimeout,
     int maxPeerMessageBytes,
-    int mergeChunkKeys) {
+    int mergeChunkKeys,
+    int maxEntriesPerKey) {
 
   /** Default {@link #maxPeerMessageBytes}: 1 MiB, a sixteenth of the node's 16 MiB inbound limit. */
   public static final int DEFAULT_MAX_PEER_MESSAGE_BYTES = 1 << 20;
@@ -44,6 +49,11 @@ public record ReplicaConfig(
   public static final int DEFAULT_MERGE_CHUNK_KEYS = 1000;
   /** Smallest {@link #maxPeerMessageBytes}: a few states with maximum-size (4 KiB) keys must fit. */
   public static final int MIN_PEER_MESSAGE_BYTES = 16 << 10;
+  /**
+   * Default {@link #maxEntriesPerKey}: 1024 replica ids per key, room for a 100-node cluster whose
+   * every node retired its id nine times, and a state of at most ~40 KiB on the wire.
+   */
+  public static final int DEFAULT_MAX_ENTRIES_PER_KEY = 1024;
 
   public ReplicaConfig {
     Objects.requireNonNull(nodeName, "nodeName");
@@ -73,6 +83,9 @@ public record ReplicaConfig(
     if (mergeChunkKeys < 1) {
       throw new IllegalArgumentException("mergeChunkKeys must be >= 1, got " + mergeChunkKeys);
     }
+    if (maxEntriesPerKey < 1) {
+      throw new IllegalArgumentException("maxEntriesPerKey must be >= 1, got " + maxEntriesPerKey);
+    }
   }
 
   /** The settings with the default {@link #maxPeerMessageBytes} and {@link #mergeChunkKeys}. */
@@ -80,7 +93,8 @@ public record ReplicaConfig(
       int maxPendingKeysPerPeer, Duration antiEntropyInterval, int digestTreeDepth, int remoteDcFanout,
       Duration quorumTimeout) {
     this(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer, antiEntropyInterval,
-        digestTreeDepth, remoteDcFanout, quorumTimeout, DEFAULT_MAX_PEER_MESSAGE_BYTES, DEFAULT_MERGE_CHUNK_KEYS);
+        digestTreeDepth, remoteDcFanout, quorumTimeout, DEFAULT_MAX_PEER_MESSAGE_BYTES, DEFAULT_MERGE_CHUNK_KEYS,
+        DEFAULT_MAX_ENTRIES_PER_KEY);
   }
 
   /** Production defaults for a node. */
@@ -91,42 +105,47 @@ public record ReplicaConfig(
 
   public ReplicaConfig withGossipInterval(Duration d) {
     return new ReplicaConfig(nodeName, dc, replicaId, d, maxDeltaKeys, maxPendingKeysPerPeer,
-        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes, mergeChunkKeys);
+        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes, mergeChunkKeys, maxEntriesPerKey);
   }
 
   public ReplicaConfig withAntiEntropyInterval(Duration d) {
     return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
-        d, digestTreeDepth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes, mergeChunkKeys);
+        d, digestTreeDepth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes, mergeChunkKeys, maxEntriesPerKey);
   }
 
   public ReplicaConfig withDigestTreeDepth(int depth) {
     return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
-        antiEntropyInterval, depth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes, mergeChunkKeys);
+        antiEntropyInterval, depth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes, mergeChunkKeys, maxEntriesPerKey);
   }
 
   public ReplicaConfig withLimits(int deltaKeys, int pendingKeysPerPeer) {
     return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, deltaKeys, pendingKeysPerPeer,
-        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes, mergeChunkKeys);
+        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes, mergeChunkKeys, maxEntriesPerKey);
   }
 
   public ReplicaConfig withRemoteDcFanout(int fanout) {
     return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
-        antiEntropyInterval, digestTreeDepth, fanout, quorumTimeout, maxPeerMessageBytes, mergeChunkKeys);
+        antiEntropyInterval, digestTreeDepth, fanout, quorumTimeout, maxPeerMessageBytes, mergeChunkKeys, maxEntriesPerKey);
   }
 
   public ReplicaConfig withQuorumTimeout(Duration d) {
     return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
-        antiEntropyInterval, digestTreeDepth, remoteDcFanout, d, maxPeerMessageBytes, mergeChunkKeys);
+        antiEntropyInterval, digestTreeDepth, remoteDcFanout, d, maxPeerMessageBytes, mergeChunkKeys, maxEntriesPerKey);
   }
 
   public ReplicaConfig withMaxPeerMessageBytes(int bytes) {
     return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
-        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout, bytes, mergeChunkKeys);
+        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout, bytes, mergeChunkKeys, maxEntriesPerKey);
   }
 
   public ReplicaConfig withMergeChunkKeys(int keys) {
     return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
-        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes, keys);
+        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes, keys, maxEntriesPerKey);
+  }
+
+  public ReplicaConfig withMaxEntriesPerKey(int entries) {
+    return new ReplicaConfig(nodeName, dc, replicaId, gossipInterval, maxDeltaKeys, maxPendingKeysPerPeer,
+        antiEntropyInterval, digestTreeDepth, remoteDcFanout, quorumTimeout, maxPeerMessageBytes, mergeChunkKeys, entries);
   }
 
   @Override
@@ -136,7 +155,7 @@ public record ReplicaConfig(
         + ", maxPendingKeysPerPeer=" + maxPendingKeysPerPeer + ", antiEntropyInterval=" + antiEntropyInterval
         + ", digestTreeDepth=" + digestTreeDepth + ", remoteDcFanout=" + remoteDcFanout
         + ", quorumTimeout=" + quorumTimeout + ", maxPeerMessageBytes=" + maxPeerMessageBytes
-        + ", mergeChunkKeys=" + mergeChunkKeys + "]";
+        + ", mergeChunkKeys=" + mergeChunkKeys + ", maxEntriesPerKey=" + maxEntriesPerKey + "]";
   }
 
   private static void requirePositive(Duration d, String name) {

@@ -55,6 +55,26 @@ public interface ReplicationObserver {
    */
   default void internalError(String task, Throwable cause) {}
 
+  /**
+   * {@code peer} sent this node's own current replica entry of {@code key} ahead of the local one
+   * (the rollback or clone signal: this node's data is older than what it once wrote, or the peer
+   * is wrong). The entry was not merged; the node takes a new replica id.
+   */
+  default void ownEntryAhead(String peer, String key) {}
+
+  /**
+   * {@code peer} sent {@code entries} entries, new to this node, naming replica ids no member ever
+   * announced. They were merged (a CRDT cannot tell them from a member's that this node has not
+   * heard of yet) and are counted for the operator.
+   */
+  default void unknownReplicaEntries(String peer, int entries) {}
+
+  /**
+   * A merge from {@code peer} would have grown {@code key} to {@code entries} replica entries, past
+   * maxEntriesPerKey: that key was not merged.
+   */
+  default void entriesPerKeyRefused(String peer, String key, int entries) {}
+
   /** A member appeared ({@code previous} is null) or changed state. */
   default void membershipChanged(Member member, MemberState previous) {}
 

@@ -113,9 +113,12 @@ public final class GroupCommitWriter implements AutoCloseable {
   private final Clock clock;
   private final Duration dedupeWindow;
   private final int maxPending;
+  private final long maxPendingBytes;
 
   private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger pending = new AtomicInteger();
+  /** Estimated memory of the writes counted in {@code pending} ({@link #estimatedBytes}); any thread. */
+  private final java.util.concurrent.atomic.AtomicLong pendingBytes = new java.util.concurrent.atomic.AtomicLong();
   private final AtomicBoolean flushScheduled = new AtomicBoolean();
   private volatile boolean closed;
   /** While non-null, why writes are refused before they are queued (the node is still starting). */
@@ -191,6 +194,20 @@ public final class GroupCommitWriter implements AutoCloseable {
    */
   public GroupCommitWriter(Replica replica, WriteStore store, Scheduler scheduler, Clock clock,
       Duration dedupeWindow, int maxPending, WriteMetrics metrics) {
+    this(replica, store, scheduler, clock, dedupeWindow, maxPending, Long.MAX_VALUE, metrics);
+  }
+
+  /**
+   * @param maxPendingBytes estimated bytes of the writes queued or being written (see {@link
+   *     #estimatedBytes}) before {@link #submit} sheds load: the count alone lets a few large
+   *     batches hold far more memory than {@code maxPending} small writes would
+   */
+  public GroupCommitWriter(Replica replica, WriteStore store, Scheduler scheduler, Clock clock,
+      Duration dedupeWindow, int maxPending, long maxPendingBytes, WriteMetrics metrics) {
+    if (maxPendingBytes < 1) {
+      throw new IllegalArgumentException("maxPendingBytes must be >= 1, got " + maxPendingBytes);
+    }
+    this.maxPendingBytes = maxPendingBytes;
     this.replica = replica;
     this.store = store;
     this.scheduler = scheduler;
@@ -220,12 +237,25 @@ public final class GroupCommitWriter implements AutoCloseable {
       return CompletableFuture.failedFuture(new WriteException(Reason.OVERLOADED,
           "the node has " + maxPending + " writes pending (max-pending-writes); retry with backoff"));
     }
+    long bytes = estimatedBytes(request);
+    if (pendingBytes.addAndGet(bytes) > maxPendingBytes && bytes < pendingBytes.get()) {
+      // A write alone larger than the limit still goes when nothing else waits, so no valid
+      // request is refused forever; the limit bounds what queues behind it.
+      pendingBytes.addAndGet(-bytes);
+      pending.decrementAndGet();
+      metrics.shed();
+      return CompletableFuture.failedFuture(new WriteException(Reason.OVERLOADED,
+          "the node has " + maxPendingBytes + " bytes of writes pending (max-pending-write-bytes); retry with backoff"));
+    }
     Pending p = new Pending(request);
+    // Every path that ends a queued write completes its future: the bytes are released there.
+    p.future.whenComplete((outcome, error) -> pendingBytes.addAndGet(-bytes));
     queue.add(p);
     if (closed && queue.remove(p)) {
       // close() has drained the queue for the last time; nobody else will.
       pending.decrementAndGet();
-      return CompletableFuture.failedFuture(shuttingDown());
+      p.future.completeExceptionally(shuttingDown());
+      return p.future;
     }
     if (flushScheduled.compareAndSet(false, true)) {
       try {
@@ -234,7 +264,8 @@ public final class GroupCommitWriter implements AutoCloseable {
         flushScheduled.set(false);
         if (queue.remove(p)) {
           pending.decrementAndGet();
-          return CompletableFuture.failedFuture(shuttingDown());
+          p.future.completeExceptionally(shuttingDown());
+          return p.future;
         }
       }
     }
@@ -269,6 +300,24 @@ public final class GroupCommitWriter implements AutoCloseable {
   /** Writes queued or being committed now. */
   public int pendingWrites() {
     return pending.get();
+  }
+
+  /** Estimated bytes of the writes queued or being committed now. */
+  public long pendingWriteBytes() {
+    return pendingBytes.get();
+  }
+
+  /**
+   * What a queued write holds in memory, roughly: its keys and request id as UTF-16 strings plus a
+   * fixed cost per change (the change, its coalescing slot, its state and dedupe record) and per
+   * request (the queue node, futures, the outcome).
+   */
+  public static long estimatedBytes(WriteRequest request) {
+    long bytes = 256 + 2L * request.requestId().length();
+    for (dev.tally.gossip.engine.CounterChange c : request.write().changes()) {
+      bytes += 128 + 2L * c.key().length();
+    }
+    return bytes;
   }
 
   /**

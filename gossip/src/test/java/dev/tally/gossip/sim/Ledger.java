@@ -37,6 +37,12 @@ final class Ledger {
     final String requestId;
     Outcome outcome = Outcome.PENDING;
     int attempts = 1;
+    /**
+     * Non-zero when the node took this replica id while the op was in flight: it applies under
+     * {@link #replica} or this one, whichever its group was prepared under, so it counts at most
+     * once under either and its ack proves nothing about which.
+     */
+    long orReplica;
 
     Op(long id, long replica, List<CounterChange> changes, String requestId) {
       this.id = id;
@@ -71,7 +77,23 @@ final class Ledger {
     return op;
   }
 
+  /**
+   * The node changed replica id to {@code replica} while {@code op} was in flight (a peer held
+   * its own entry ahead): from now on it may be applied under either id.
+   */
+  void mayApplyUnder(Op op, long replica) {
+    if (op.orReplica != 0 || op.outcome == Outcome.REFUSED) {
+      return;
+    }
+    op.orReplica = replica;
+    addUnder(replica, op, 2, 1);
+  }
+
   void acked(Op op) {
+    if (op.orReplica != 0) {
+      indeterminate(op); // acknowledged, but under which of the two ids cannot be told
+      return;
+    }
     if (op.outcome == Outcome.INDETERMINATE) {
       indeterminate--;
     }
@@ -98,7 +120,14 @@ final class Ledger {
   }
 
   private void add(Op op, int offset, int sign) {
-    Map<String, long[]> byKey = sums.computeIfAbsent(op.replica, r -> new HashMap<>());
+    addUnder(op.replica, op, offset, sign);
+    if (op.orReplica != 0 && offset == 2) {
+      addUnder(op.orReplica, op, offset, sign);
+    }
+  }
+
+  private void addUnder(long replica, Op op, int offset, int sign) {
+    Map<String, long[]> byKey = sums.computeIfAbsent(replica, r -> new HashMap<>());
     for (CounterChange c : op.changes) {
       long[] s = byKey.computeIfAbsent(c.key(), k -> new long[4]);
       s[offset + (c.decrement() ? 1 : 0)] += sign * c.amount();

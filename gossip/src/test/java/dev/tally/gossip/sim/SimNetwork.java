@@ -40,6 +40,8 @@ final class SimNetwork {
   private double duplicateRate;
   private double slowRate;
   private final Map<String, long[]> stats = new TreeMap<>();
+  /** Nodes whose next delta push received carries their own entry inflated (a buggy or hostile peer). */
+  private final java.util.Set<String> inflateNextPush = new java.util.HashSet<>();
 
   SimNetwork(SimWorld world, SplittableRandom random, Map<String, SimNode> nodes, long deadlineMillis) {
     this.world = world;
@@ -66,6 +68,37 @@ final class SimNetwork {
     return "drop " + dropRate + ", duplicate " + duplicateRate + ", slow " + slowRate;
   }
 
+  /** The next delta push {@code node} receives carries its own current entry of a key, inflated. */
+  void inflateOwnEntryNextPushTo(String node) {
+    inflateNextPush.add(node);
+  }
+
+  /**
+   * Puts the callee's own current entry into the batch's first state, ahead of anything it ever
+   * wrote: what a peer holding a newer copy of a rolled-back dir, or a hostile one, would send.
+   */
+  private DeltaBatch inflateIfAsked(Incarnation callee, DeltaBatch batch) {
+    if (batch.getStatesCount() == 0 || !inflateNextPush.remove(callee.node.name)) {
+      return batch;
+    }
+    long own = callee.replica.replicaId();
+    dev.tally.peer.v1.CounterState first = batch.getStates(0);
+    long local = callee.node.store.get(first.getKey()).p(own);
+    dev.tally.peer.v1.CounterState.Builder state = first.toBuilder().clearEntries();
+    long p = local;
+    for (dev.tally.peer.v1.ReplicaEntry e : first.getEntriesList()) {
+      if (e.getReplica() == own) {
+        p = Math.max(p, e.getP());
+      } else {
+        state.addEntries(e);
+      }
+    }
+    long inflated = p + 1000;
+    state.addEntries(dev.tally.peer.v1.ReplicaEntry.newBuilder().setReplica(own).setP(inflated).setUpdatedAtMs(1));
+    world.trace(callee.node.name, () -> "receives its own entry of '" + first.getKey() + "' inflated to +" + inflated);
+    return batch.toBuilder().setStates(0, state).build();
+  }
+
   double dropRate() {
     return dropRate;
   }
@@ -83,7 +116,8 @@ final class SimNetwork {
     return new PeerTransport() {
       @Override
       public CompletableFuture<DeltaAck> pushDelta(String peer, DeltaBatch batch) {
-        return call(caller, peer, "PushDelta", batch, batch.getStatesCount(), (i, q) -> i.replica.onPushDelta(q), r -> 0);
+        return call(caller, peer, "PushDelta", batch, batch.getStatesCount(),
+            (i, q) -> i.replica.onPushDelta(inflateIfAsked(i, q)), r -> 0);
       }
 
       @Override

@@ -15,6 +15,7 @@ import dev.tally.peer.v1.NodeRef;
 import dev.tally.gossip.identity.ClaimRecords;
 import dev.tally.gossip.identity.IdentityCheck;
 import dev.tally.gossip.identity.IdentityDecision;
+import dev.tally.gossip.identity.ReplicaIdAuthority;
 import dev.tally.gossip.identity.ReplicaClaim;
 import dev.tally.gossip.identity.ReplicaClaims;
 import dev.tally.gossip.identity.StartState;
@@ -115,6 +116,10 @@ final class Simulation {
   private final RetryingClients retryingClients;
   private final Map<String, Integer> failoverOutcomes = new TreeMap<>();
   private int compensations;
+  /** Every replica id any node ever took: what members announced. */
+  private final Set<Long> everyReplicaId = new java.util.HashSet<>();
+  /** Runtime id changes because a peer sent a node's own entry ahead of its local one. */
+  private int ownEntryAheadRotations;
 
   Simulation(long seed, boolean tracing, PrintStream out) {
     this.seed = seed;
@@ -237,7 +242,30 @@ final class Simulation {
     do {
       id = engineRandom.nextLong();
     } while (id == 0);
+    everyReplicaId.add(id);
     return id;
+  }
+
+  /**
+   * A running node saw a peer hold its own entry ahead (the engine refused the entry): it takes a
+   * new replica id at once, durably, as TallyNode does. Writes in flight may have been prepared
+   * under either id.
+   */
+  private long rotateAtRuntime(SimNode node, Incarnation inc, String reason) {
+    long old = node.replicaId;
+    node.replicaId = newReplicaId();
+    node.epoch = 1;
+    node.rotations++;
+    rotations++;
+    ownEntryAheadRotations++;
+    // As TallyNode: the dir may be older than the node's last run, so its records are complete only from now.
+    node.remembersSinceMillis = inc.clock.currentTimeMillis();
+    for (Ledger.Op op : inc.inFlight) {
+      ledger.mayApplyUnder(op, node.replicaId);
+    }
+    log(node.name + " took replica " + Long.toHexString(node.replicaId) + " instead of " + Long.toHexString(old)
+        + " while running: " + reason);
+    return node.replicaId;
   }
 
   private void boot(SimNode node) {
@@ -260,6 +288,27 @@ final class Simulation {
               cause.printStackTrace(new java.io.PrintWriter(w));
               world.fail(inc + "'s " + task + " task threw: " + w);
             }
+          }
+
+          @Override
+          public void unknownReplicaEntries(String peer, int entries) {
+            // Every id in this cluster was announced: counting one would be a false alarm.
+            world.fail(inc + " counted " + entries + " entries from " + peer + " as of unknown replica ids");
+          }
+
+          @Override
+          public void entriesPerKeyRefused(String peer, String key, int entries) {
+            world.fail(inc + " refused key '" + key + "' from " + peer + " at " + entries + " entries");
+          }
+        }, new ReplicaIdAuthority() {
+          @Override
+          public boolean announced(long replicaId) {
+            return everyReplicaId.contains(replicaId);
+          }
+
+          @Override
+          public long rotate(long current, String reason) {
+            return rotateAtRuntime(node, inc, reason);
           }
         });
     inc.writer = new GroupCommitWriter(inc.replica, node.store, scheduler, clock,
@@ -539,7 +588,7 @@ final class Simulation {
     List<KeyState> snapshot = new ArrayList<>();
     for (CounterChange c : op.changes) {
       PnCounter durable = node.store.get(c.key());
-      String problem = ledger.notDurable(node.name, c.key(), op.replica, durable);
+      String problem = op.orReplica != 0 ? null : ledger.notDurable(node.name, c.key(), op.replica, durable);
       if (problem != null) {
         world.fail(problem);
       }
@@ -679,6 +728,14 @@ final class Simulation {
       network.setFaults(drops[faultRandom.nextInt(drops.length)], dups[faultRandom.nextInt(dups.length)],
           slows[faultRandom.nextInt(slows.length)]);
       log("network " + network.faults());
+    } else if (roll < 88) {
+      // A buggy or hostile peer: the next delta push a node receives carries its own current
+      // entry of a key ahead of what the node ever wrote.
+      if (!up.isEmpty()) {
+        SimNode victim = up.get(faultRandom.nextInt(up.size()));
+        network.inflateOwnEntryNextPushTo(victim.name);
+        log("a peer will send " + victim.name + " its own entry inflated");
+      }
     }
     world.schedule(null, nextFaultGap(), this::nemesis);
   }

@@ -73,6 +73,28 @@ public final class RecordingObserver implements ReplicationObserver {
     internalErrors.merge(task, 1, Integer::sum);
   }
 
+  /** "peer:key" of every own entry refused as ahead of the local one. */
+  public final List<String> ownEntryAhead = new ArrayList<>();
+  /** Per peer, entries counted as of replica ids no member announced. */
+  public final java.util.Map<String, Integer> unknownEntries = new java.util.TreeMap<>();
+  /** "peer:key:entries" of every key refused for passing maxEntriesPerKey. */
+  public final List<String> entriesRefused = new ArrayList<>();
+
+  @Override
+  public void ownEntryAhead(String peer, String key) {
+    ownEntryAhead.add(peer + ":" + key);
+  }
+
+  @Override
+  public void unknownReplicaEntries(String peer, int entries) {
+    unknownEntries.merge(peer, entries, Integer::sum);
+  }
+
+  @Override
+  public void entriesPerKeyRefused(String peer, String key, int entries) {
+    entriesRefused.add(peer + ":" + key + ":" + entries);
+  }
+
   @Override
   public void membershipChanged(Member member, MemberState previous) {
     membership.add(member.name() + ":" + previous + "->" + member.state());

@@ -42,6 +42,10 @@ public final class TestCluster {
     public final Replica replica;
     /** When set, the replica listener throws. */
     public boolean listenerFails;
+    /** Which replica ids count as announced by a member (all, unless a test says otherwise). */
+    public java.util.function.LongPredicate announced = id -> true;
+    /** Ids this node took because a peer held its own entry ahead, in order. */
+    public final List<Long> rotatedTo = new ArrayList<>();
 
     TestNode(String name, String dc, ReplicaConfig config) {
       this.name = name;
@@ -54,7 +58,19 @@ public final class TestCluster {
               throw new IllegalStateException("listener failure injected by the test");
             }
             changes.add(changed);
-          }, observer);
+          }, observer, new dev.tally.gossip.identity.ReplicaIdAuthority() {
+            @Override
+            public boolean announced(long replicaId) {
+              return announced.test(replicaId);
+            }
+
+            @Override
+            public long rotate(long current, String reason) {
+              long fresh = 0x7e57_0000_0000_0000L + name.hashCode() * 64L + rotatedTo.size() + 1;
+              rotatedTo.add(fresh);
+              return fresh;
+            }
+          });
     }
 
     /** Commits one local write on this node's replica thread. */

@@ -70,6 +70,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(CounterServiceImpl.class);
+  /**
+   * What a caller learns of an unexpected failure: the exception (class, message, stack) goes to
+   * this node's log only, since its text may carry internals or another caller's data (issue 13).
+   */
+  static final String INTERNAL_ERROR = "internal error (the details are in this node's log)";
 
   private final Replica replica;
   private final GroupCommitWriter writer;
@@ -234,7 +239,7 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
         respond(responses, answer);
       } catch (RuntimeException e) {
         log.error("unexpected read failure", e);
-        responses.onError(Status.INTERNAL.withDescription("internal error: " + e).asRuntimeException());
+        responses.onError(Status.INTERNAL.withDescription(INTERNAL_ERROR).asRuntimeException());
       }
     });
   }
@@ -407,7 +412,8 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
           + " confirmed it (" + e.getMessage() + "); " + retry).asRuntimeException();
     }
     log.error("unexpected QUORUM write failure", e);
-    return Status.INTERNAL.withDescription(prefix + "waiting for a majority failed: " + e + "; " + retry).asRuntimeException();
+    return Status.INTERNAL.withDescription(prefix + "waiting for a majority failed: " + INTERNAL_ERROR + "; " + retry)
+        .asRuntimeException();
   }
 
   private StatusRuntimeException quorumReadFailure(Throwable error) {
@@ -425,7 +431,7 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
       return Status.UNAVAILABLE.withDescription(prefix + e.getMessage()).asRuntimeException();
     }
     log.error("unexpected QUORUM read failure", e);
-    return Status.INTERNAL.withDescription(prefix + "failed: " + e).asRuntimeException();
+    return Status.INTERNAL.withDescription(prefix + "failed: " + INTERNAL_ERROR).asRuntimeException();
   }
 
   /** "confirmed by 1 of 2 replicas needed in dc1 within 2s" and the like, from what the engine reports. */
@@ -470,7 +476,7 @@ public final class CounterServiceImpl extends CounterServiceGrpc.CounterServiceI
     Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     if (!(e instanceof WriteException w)) {
       log.error("unexpected write failure", e);
-      return Status.INTERNAL.withDescription("internal error: " + e).asRuntimeException();
+      return Status.INTERNAL.withDescription(INTERNAL_ERROR).asRuntimeException();
     }
     switch (w.reason()) {
       case OVERLOADED:

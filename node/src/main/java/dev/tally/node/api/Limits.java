@@ -8,7 +8,11 @@ public final class Limits {
   public static final int MAX_REQUEST_ID_BYTES = 128;
   /** Most items in GetMany / IncrementMany, and most keys in one Watch. */
   public static final int MAX_BATCH = 1000;
-  /** Largest inbound message: a full batch of 1000 maximum-size keys fits with room to spare. */
+  /**
+   * Largest reply a node's peer channel accepts. The ports' inbound limits are settings
+   * (max-client-message-bytes, max-peer-inbound-message-bytes); this one bounds what a node takes
+   * from the peers it calls.
+   */
   public static final int MAX_INBOUND_MESSAGE_BYTES = 16 << 20;
 
   private Limits() {}

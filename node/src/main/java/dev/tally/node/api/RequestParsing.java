@@ -112,7 +112,7 @@ public final class RequestParsing {
       try {
         bytes = stream.readAllBytes();
       } catch (IOException e) {
-        return new Parsed<>(null, Status.INVALID_ARGUMENT.withDescription("the request could not be read: " + e));
+        return new Parsed<>(null, Status.INVALID_ARGUMENT.withDescription("the request could not be read: " + e.getMessage()));
       }
       try {
         return new Parsed<>((T) prototype.getParserForType().parseFrom(bytes), null);

@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  * <h2>Concurrency</h2>
  *
  * <ul>
- *   <li>{@code pending}, {@code offered}, {@code terminal} and {@code cancelledByClient} are guarded by {@code lock}; {@link #offer} (replica
+ *   <li>{@code pending}, {@code offered}, {@code terminal}, {@code behind} and {@code cancelledByClient} are guarded by {@code lock}; {@link #offer} (replica
  *       thread) and {@link #terminate} (any thread) hold it only to update them.
  *   <li>The observer is called only by {@link #drain}, which {@code wip} serialises: whichever
  *       thread (replica thread after an offer, event loop on ready) increments it from zero drains
@@ -38,12 +38,26 @@ final class WatchStream {
   /** Per key, the join of everything offered so far: what the client has been, or will be, sent. */
   private final Map<String, PnCounter> offered = new HashMap<>();
   private Status terminal;
+  private final int maxPendingUpdates;
+  /** Updates offered since the client last took one (guarded by {@code lock}). */
+  private int behind;
   private boolean cancelledByClient;
   private final AtomicInteger wip = new AtomicInteger();
   private final AtomicBoolean ended = new AtomicBoolean();
   private boolean finished;
 
   WatchStream(List<String> keys, ServerCallStreamObserver<CounterValue> observer, Consumer<WatchStream> onEnd) {
+    this(keys, observer, onEnd, Integer.MAX_VALUE);
+  }
+
+  /**
+   * @param maxPendingUpdates updates offered since the last one sent before the stream is ended
+   *     with RESOURCE_EXHAUSTED: a client that stops reading holds its stream (and the node's
+   *     slot) only this long, not for ever
+   */
+  WatchStream(List<String> keys, ServerCallStreamObserver<CounterValue> observer, Consumer<WatchStream> onEnd,
+      int maxPendingUpdates) {
+    this.maxPendingUpdates = maxPendingUpdates;
     this.keys = keys;
     this.observer = observer;
     this.onEnd = onEnd;
@@ -96,6 +110,14 @@ final class WatchStream {
       }
       offered.put(key, state);
       pending.put(key, state);
+      if (++behind > maxPendingUpdates) {
+        // Values coalesce per key, so memory stays bounded; but a client this far behind is not
+        // reading, and the stream would hold its slot for ever.
+        terminal = Status.RESOURCE_EXHAUSTED.withDescription("this Watch stream fell " + behind + " updates behind"
+            + " (max-watch-pending-updates is " + maxPendingUpdates + "): read faster, or watch fewer keys per stream");
+        pending.clear();
+        offered.clear();
+      }
     }
     drain();
   }
@@ -171,6 +193,9 @@ final class WatchStream {
       }
       try {
         observer.onNext(value);
+        synchronized (lock) {
+          behind = 0;
+        }
       } catch (RuntimeException e) {
         // The call is gone underneath us (closed by the transport): stop quietly.
         finished = true;

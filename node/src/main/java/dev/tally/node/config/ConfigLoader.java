@@ -133,7 +133,22 @@ public final class ConfigLoader {
           p.duration(ConfigKey.FAILOVER_RESOLVE_TIMEOUT),
           p.integer(ConfigKey.MAX_PENDING_WRITES),
           p.integer(ConfigKey.MAX_WATCH_STREAMS),
-          p.integer(ConfigKey.MAX_PEER_MESSAGE_BYTES));
+          p.integer(ConfigKey.MAX_PEER_MESSAGE_BYTES),
+          p.integer(ConfigKey.MAX_PENDING_WRITE_BYTES),
+          p.integer(ConfigKey.MAX_WATCH_STREAMS_PER_CONNECTION),
+          p.integer(ConfigKey.MAX_WATCH_KEYS_PER_CONNECTION),
+          p.integer(ConfigKey.MAX_WATCH_STREAMS_PER_PRINCIPAL),
+          p.integer(ConfigKey.MAX_WATCH_KEYS_PER_PRINCIPAL),
+          p.integer(ConfigKey.MAX_WATCH_PENDING_UPDATES),
+          p.integer(ConfigKey.MAX_ENTRIES_PER_KEY),
+          p.integer(ConfigKey.MAX_CLIENT_MESSAGE_BYTES),
+          p.integer(ConfigKey.MAX_PEER_INBOUND_MESSAGE_BYTES),
+          p.integer(ConfigKey.MAX_CALLS_PER_CONNECTION),
+          p.duration(ConfigKey.KEEPALIVE_TIME),
+          p.duration(ConfigKey.KEEPALIVE_TIMEOUT),
+          p.duration(ConfigKey.PERMIT_KEEPALIVE_TIME),
+          p.duration(ConfigKey.MAX_CONNECTION_IDLE),
+          p.duration(ConfigKey.HANDSHAKE_TIMEOUT));
       return new LoadedConfig(config, sources, file);
     } catch (ConfigException e) {
       // Add where the offending value came from, so the operator knows which layer to fix.

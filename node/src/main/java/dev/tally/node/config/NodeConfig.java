@@ -41,7 +41,22 @@ public record NodeConfig(
     Duration failoverResolveTimeout,
     int maxPendingWrites,
     int maxWatchStreams,
-    int maxPeerMessageBytes) {
+    int maxPeerMessageBytes,
+    int maxPendingWriteBytes,
+    int maxWatchStreamsPerConnection,
+    int maxWatchKeysPerConnection,
+    int maxWatchStreamsPerPrincipal,
+    int maxWatchKeysPerPrincipal,
+    int maxWatchPendingUpdates,
+    int maxEntriesPerKey,
+    int maxClientMessageBytes,
+    int maxPeerInboundMessageBytes,
+    int maxCallsPerConnection,
+    Duration keepaliveTime,
+    Duration keepaliveTimeout,
+    Duration permitKeepaliveTime,
+    Duration maxConnectionIdle,
+    Duration handshakeTimeout) {
 
   private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,252}");
   private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
@@ -51,6 +66,10 @@ public record NodeConfig(
   static final int MIN_PEER_MESSAGE_BYTES = 16 << 10;
   /** Half the node's 16 MiB inbound message limit (api.Limits), leaving room for a state larger than the cap. */
   static final int MAX_PEER_MESSAGE_BYTES_LIMIT = 8 << 20;
+  /** Largest inbound message limit either port takes: 64 MiB. */
+  static final int MAX_INBOUND_MESSAGE_BYTES_LIMIT = 64 << 20;
+  /** max-entries-per-key stops below the peer input's per-message bound (PeerInput.MAX_ENTRIES). */
+  static final int MAX_ENTRIES_PER_KEY_LIMIT = 65_536;
 
   /** @throws ConfigException naming the first invalid setting */
   public NodeConfig {
@@ -114,6 +133,24 @@ public record NodeConfig(
     requireRange(ConfigKey.MAX_WATCH_STREAMS, maxWatchStreams, 1, MAX_WATCH_STREAMS_LIMIT);
     requireRange(ConfigKey.MAX_PEER_MESSAGE_BYTES, maxPeerMessageBytes, MIN_PEER_MESSAGE_BYTES,
         MAX_PEER_MESSAGE_BYTES_LIMIT);
+    requireRange(ConfigKey.MAX_PENDING_WRITE_BYTES, maxPendingWriteBytes, 1 << 20, Integer.MAX_VALUE);
+    requireRange(ConfigKey.MAX_WATCH_STREAMS_PER_CONNECTION, maxWatchStreamsPerConnection, 1, MAX_WATCH_STREAMS_LIMIT);
+    requireRange(ConfigKey.MAX_WATCH_KEYS_PER_CONNECTION, maxWatchKeysPerConnection, 1, Integer.MAX_VALUE);
+    requireRange(ConfigKey.MAX_WATCH_STREAMS_PER_PRINCIPAL, maxWatchStreamsPerPrincipal, 1, MAX_WATCH_STREAMS_LIMIT);
+    requireRange(ConfigKey.MAX_WATCH_KEYS_PER_PRINCIPAL, maxWatchKeysPerPrincipal, 1, Integer.MAX_VALUE);
+    requireRange(ConfigKey.MAX_WATCH_PENDING_UPDATES, maxWatchPendingUpdates, 1000, Integer.MAX_VALUE,
+        "1000..2147483647 (a stream's first snapshot queues up to 1000 keys before anything is sent)");
+    requireRange(ConfigKey.MAX_ENTRIES_PER_KEY, maxEntriesPerKey, 1, MAX_ENTRIES_PER_KEY_LIMIT);
+    requireRange(ConfigKey.MAX_CLIENT_MESSAGE_BYTES, maxClientMessageBytes, 64 << 10, MAX_INBOUND_MESSAGE_BYTES_LIMIT);
+    requireRange(ConfigKey.MAX_PEER_INBOUND_MESSAGE_BYTES, maxPeerInboundMessageBytes, 2 * maxPeerMessageBytes,
+        MAX_INBOUND_MESSAGE_BYTES_LIMIT, "at least 2 x max-peer-message-bytes (" + 2L * maxPeerMessageBytes
+            + ": a node sends one state larger than that cap alone) and at most " + MAX_INBOUND_MESSAGE_BYTES_LIMIT);
+    requireRange(ConfigKey.MAX_CALLS_PER_CONNECTION, maxCallsPerConnection, 1, Integer.MAX_VALUE);
+    requirePositive(ConfigKey.KEEPALIVE_TIME, keepaliveTime);
+    requirePositive(ConfigKey.KEEPALIVE_TIMEOUT, keepaliveTimeout);
+    requirePositive(ConfigKey.PERMIT_KEEPALIVE_TIME, permitKeepaliveTime);
+    requirePositive(ConfigKey.MAX_CONNECTION_IDLE, maxConnectionIdle);
+    requirePositive(ConfigKey.HANDSHAKE_TIMEOUT, handshakeTimeout);
   }
 
   /** The membership (failure detector) port, TCP and UDP: always {@code peer-port + 1}. */
@@ -156,6 +193,21 @@ public record NodeConfig(
     m.put(ConfigKey.MAX_PENDING_WRITES, Integer.toString(maxPendingWrites));
     m.put(ConfigKey.MAX_WATCH_STREAMS, Integer.toString(maxWatchStreams));
     m.put(ConfigKey.MAX_PEER_MESSAGE_BYTES, Integer.toString(maxPeerMessageBytes));
+    m.put(ConfigKey.MAX_PENDING_WRITE_BYTES, Integer.toString(maxPendingWriteBytes));
+    m.put(ConfigKey.MAX_WATCH_STREAMS_PER_CONNECTION, Integer.toString(maxWatchStreamsPerConnection));
+    m.put(ConfigKey.MAX_WATCH_KEYS_PER_CONNECTION, Integer.toString(maxWatchKeysPerConnection));
+    m.put(ConfigKey.MAX_WATCH_STREAMS_PER_PRINCIPAL, Integer.toString(maxWatchStreamsPerPrincipal));
+    m.put(ConfigKey.MAX_WATCH_KEYS_PER_PRINCIPAL, Integer.toString(maxWatchKeysPerPrincipal));
+    m.put(ConfigKey.MAX_WATCH_PENDING_UPDATES, Integer.toString(maxWatchPendingUpdates));
+    m.put(ConfigKey.MAX_ENTRIES_PER_KEY, Integer.toString(maxEntriesPerKey));
+    m.put(ConfigKey.MAX_CLIENT_MESSAGE_BYTES, Integer.toString(maxClientMessageBytes));
+    m.put(ConfigKey.MAX_PEER_INBOUND_MESSAGE_BYTES, Integer.toString(maxPeerInboundMessageBytes));
+    m.put(ConfigKey.MAX_CALLS_PER_CONNECTION, Integer.toString(maxCallsPerConnection));
+    m.put(ConfigKey.KEEPALIVE_TIME, Durations.format(keepaliveTime));
+    m.put(ConfigKey.KEEPALIVE_TIMEOUT, Durations.format(keepaliveTimeout));
+    m.put(ConfigKey.PERMIT_KEEPALIVE_TIME, Durations.format(permitKeepaliveTime));
+    m.put(ConfigKey.MAX_CONNECTION_IDLE, Durations.format(maxConnectionIdle));
+    m.put(ConfigKey.HANDSHAKE_TIMEOUT, Durations.format(handshakeTimeout));
     return m;
   }
 

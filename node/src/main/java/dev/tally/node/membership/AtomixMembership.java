@@ -91,12 +91,19 @@ public final class AtomixMembership implements Membership, AutoCloseable {
   static final Duration ATOMIX_NEVER_REMOVES = Duration.ofDays(36_500);
 
   private final NodeConfig config;
-  private final long replicaId;
+  /** The id announced at start: the latest {@link #announceReplicaId}, so one taken before start is not lost. */
+  private volatile long replicaId;
   private final KnownMembers known;
   private final Member self;
   private final List<HostPort> seeds;
   private final List<MembershipListener> listeners = new CopyOnWriteArrayList<>();
   private final Map<String, MemberInfo> members = new ConcurrentHashMap<>();
+  /**
+   * Every replica id a member (this node included) announced since this process started: what
+   * peer input's entries are checked against. In memory only; after a restart an id retired
+   * before it is unknown again, which matters little: only entries new to this node are counted.
+   */
+  private final java.util.Set<Long> announcedReplicaIds = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService events;
 
   // events thread only
@@ -116,6 +123,7 @@ public final class AtomixMembership implements Membership, AutoCloseable {
   public AtomixMembership(NodeConfig config, long replicaId, KnownMembers known) {
     this.config = Objects.requireNonNull(config, "config");
     this.replicaId = replicaId;
+    announcedReplicaIds.add(replicaId);
     this.known = Objects.requireNonNull(known, "known");
     this.self = new Member(config.name(), config.dc(), MemberState.ALIVE);
     this.seeds = config.seeds().stream().filter(s -> !isSelf(s)).toList();
@@ -216,10 +224,22 @@ public final class AtomixMembership implements Membership, AutoCloseable {
    * after {@link #start}.
    */
   public void announceReplicaId(long id) {
+    announcedReplicaIds.add(id);
+    replicaId = id;
     AtomixCluster c = cluster;
     if (c != null) {
       c.getMembershipService().getLocalMember().properties().setProperty(PROP_REPLICA_ID, ReplicaIds.format(id));
     }
+  }
+
+  /** Any thread: some member (this node included) announced {@code id} since this process started. */
+  public boolean announced(long id) {
+    return announcedReplicaIds.contains(id);
+  }
+
+  /** Any thread: {@code name} is this node or a member it has seen (alive or not). */
+  public boolean isMember(String name) {
+    return name.equals(config.name()) || members.containsKey(name);
   }
 
   public List<MemberInfo> members() {
@@ -398,6 +418,9 @@ public final class AtomixMembership implements Membership, AutoCloseable {
   }
 
   private void update(MemberInfo next) {
+    if (next.replicaId() != 0) {
+      announcedReplicaIds.add(next.replicaId());
+    }
     MemberInfo previous = members.put(next.name(), next);
     if (previous == null || !previous.dc().equals(next.dc())) {
       try {

@@ -46,6 +46,10 @@ import java.util.function.ToDoubleFunction;
  */
 public final class ReplicationMetrics implements ReplicationObserver {
   private static final String PEER = "peer";
+  /** The {@code peer} label of everything sent under a name no member has. */
+  public static final String UNKNOWN_PEER = "unknown";
+
+  private final java.util.function.Predicate<String> knownPeer;
 
   private final MeterRegistry registry;
   private volatile Supplier<List<PeerStatus>> peerStatus = List::of;
@@ -59,6 +63,16 @@ public final class ReplicationMetrics implements ReplicationObserver {
       Counter repairNeeded, Counter keysDropped, Timer delay, Timer delayRecent) {}
 
   public ReplicationMetrics(MeterRegistry registry) {
+    this(registry, peer -> true);
+  }
+
+  /**
+   * @param knownPeer true for the names of members (any thread, quick): every other name a peer
+   *     message carries is counted under the one label {@value #UNKNOWN_PEER}, so a caller cannot
+   *     make this node create meters without bound by sending made-up names
+   */
+  public ReplicationMetrics(MeterRegistry registry, java.util.function.Predicate<String> knownPeer) {
+    this.knownPeer = Objects.requireNonNull(knownPeer, "knownPeer");
     this.registry = Objects.requireNonNull(registry, "registry");
     this.roundDuration = Timer.builder("tally.antientropy.round.duration")
         .description("Duration of one anti-entropy exchange this node started, from the first digest call to the last reply")
@@ -174,7 +188,38 @@ public final class ReplicationMetrics implements ReplicationObserver {
     });
   }
 
+  /** The label of a sender: its name when it is a member, else {@value #UNKNOWN_PEER}. */
+  String label(String peer) {
+    return peer != null && knownPeer.test(peer) ? peer : UNKNOWN_PEER;
+  }
+
+  @Override
+  public void ownEntryAhead(String peer, String key) {
+    peerEvent("tally.peer.own.entry.ahead",
+        "Keys in which a peer sent this node's own current replica entry ahead of the local one (rollback or clone signal; not merged, and the node took a new replica id)",
+        peer).increment();
+  }
+
+  @Override
+  public void unknownReplicaEntries(String peer, int entries) {
+    peerEvent("tally.peer.unknown.replica.entries",
+        "Entries new to this node, received from peers, naming replica ids no member announced", peer).increment(entries);
+  }
+
+  @Override
+  public void entriesPerKeyRefused(String peer, String key, int entries) {
+    peerEvent("tally.peer.entries.per.key.refused",
+        "Keys of peer input not merged because they would pass max-entries-per-key", peer).increment();
+  }
+
+  private Counter peerEvent(String name, String description, String peer) {
+    String label = label(peer);
+    return counters.computeIfAbsent(name + "|" + label,
+        k -> Counter.builder(name).description(description).tag(PEER, label).register(registry));
+  }
+
   private PeerMeters meters(String peer) {
+    peer = label(peer);
     PeerMeters m = peers.get(peer);
     return m != null ? m : peers.computeIfAbsent(peer, this::register);
   }

@@ -50,6 +50,12 @@ public final class WriteMeters implements WriteMetrics {
         .description("Writes queued or being committed").register(registry);
   }
 
+  /** The estimated bytes of those writes ({@code tally.writes.pending.bytes}, compare with max-pending-write-bytes). */
+  public static void registerPendingBytes(MeterRegistry registry, java.util.function.LongSupplier bytes) {
+    Gauge.builder("tally.writes.pending.bytes", bytes::getAsLong).strongReference(true).baseUnit("bytes")
+        .description("Estimated memory of the writes queued or being committed").register(registry);
+  }
+
   @Override
   public void groupDurable(int writes, long nanos) {
     groupSize.record(writes);

@@ -123,6 +123,9 @@ public final class PeerServiceImpl extends PeerServiceGrpc.PeerServiceImplBase {
     if (e instanceof IllegalArgumentException) {
       return Status.INVALID_ARGUMENT.withDescription(method + " refused, nothing changed: " + e.getMessage());
     }
+    if (e instanceof dev.tally.gossip.merge.PeerLimitException) {
+      return Status.RESOURCE_EXHAUSTED.withDescription(method + " not acknowledged: " + e.getMessage());
+    }
     if (e instanceof IllegalStateException) {
       return Status.UNAVAILABLE.withDescription(method + ": " + e.getMessage());
     }
@@ -134,6 +137,6 @@ public final class PeerServiceImpl extends PeerServiceGrpc.PeerServiceImplBase {
       return Status.UNAVAILABLE.withDescription(method + ": " + w.getMessage());
     }
     log.error("{} failed", method, e);
-    return Status.INTERNAL.withDescription(method + " failed: " + e);
+    return Status.INTERNAL.withDescription(method + " failed: internal error (the details are in this node's log)");
   }
 }

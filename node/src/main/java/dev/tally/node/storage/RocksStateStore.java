@@ -18,6 +18,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,6 +27,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -310,6 +313,7 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
       }
       Identity identity = checkOrCreateIdentity(abs, db, handles, clusterId, clock);
       RocksStateStore store = new RocksStateStore(abs, db, resources, handles, durability, identity, hook, readHook);
+      restrictFiles(abs);
       log.info("opened data dir {} (replica {}, epoch {}, created {}, durability {}, last shutdown {})", abs,
           ReplicaIds.format(identity.replicaId), identity.epoch, identity.createdAt, durability.configName(),
           identity.fresh ? "none (new)" : identity.clean ? "clean" : "NOT clean");
@@ -872,13 +876,22 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
   private record Identity(long replicaId, Instant createdAt, long epoch, boolean fresh, boolean clean) {}
 
   private static void prepareDirectory(Path dir) {
+    boolean posix = dir.getFileSystem().supportedFileAttributeViews().contains("posix");
     try {
-      Files.createDirectories(dir);
+      if (!Files.exists(dir) && posix) {
+        // Owner only: the dir holds every count and the replica id; nobody else needs to enter it.
+        Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      } else {
+        Files.createDirectories(dir);
+      }
     } catch (IOException e) {
-      throw new DataDirException("cannot create data dir " + dir + ": " + e, e);
+      throw new DataDirException("cannot create data dir " + dir + ": " + e.getMessage(), e);
     }
     if (!Files.isDirectory(dir)) {
       throw new DataDirException("data dir " + dir + " is not a directory");
+    }
+    if (posix) {
+      refuseWritableByOthers(dir);
     }
     if (Files.exists(dir.resolve("CURRENT"))) {
       return;
@@ -893,6 +906,74 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
       }
     } catch (IOException e) {
       throw new DataDirException("cannot list data dir " + dir + ": " + e, e);
+    }
+  }
+
+  /**
+   * Refuses a data dir that others may write, or a group other than the node's own: anyone who
+   * could would be able to replace its files, and with them counts and the replica id, behind the
+   * node's back. A dir writable by the node's own group (its primary gid) is accepted: that is
+   * how Kubernetes' fsGroup prepares a volume (and re-applies on every mount), and a group the
+   * node runs as is the node's.
+   */
+  static void refuseWritableByOthers(Path dir) {
+    Set<PosixFilePermission> perms;
+    boolean ownGroup;
+    try {
+      perms = Files.getPosixFilePermissions(dir);
+      ownGroup = perms.contains(PosixFilePermission.GROUP_WRITE) && isOwnGroup(dir);
+    } catch (IOException e) {
+      throw new DataDirException("cannot read the permissions of data dir " + dir + ": " + e.getMessage(), e);
+    }
+    boolean others = perms.contains(PosixFilePermission.OTHERS_WRITE);
+    if (others || (perms.contains(PosixFilePermission.GROUP_WRITE) && !ownGroup)) {
+      throw new DataDirException("data dir " + dir + " is writable by " + (others ? "others" : "a group the node does"
+          + " not run as") + " (" + PosixFilePermissions.toString(perms) + "): another local user could change its"
+          + " counts; make it the node's own: chmod 700 " + dir);
+    }
+  }
+
+  /** True when the dir's group is the process's primary group (false where that cannot be told). */
+  private static boolean isOwnGroup(Path dir) throws IOException {
+    Object gid = Files.getAttribute(dir, "unix:gid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    if (!(gid instanceof Integer g)) {
+      return false;
+    }
+    try {
+      return g.longValue() == new com.sun.security.auth.module.UnixSystem().getGid();
+    } catch (LinkageError | RuntimeException e) {
+      // A runtime without jdk.security.auth: on Linux, /proc/self belongs to the process's uid and gid.
+      try {
+        return g.equals(Files.getAttribute(Path.of("/proc/self"), "unix:gid"));
+      } catch (IOException | RuntimeException notLinux) {
+        return false;
+      }
+    }
+  }
+
+  /**
+   * Makes the files RocksDB created owner-only (0600). RocksDB creates files with the process's
+   * umask; the dir's 0700 is what keeps later ones private, this closes what a looser umask or an
+   * older version left open. Best effort: a file that cannot be changed is logged, not fatal.
+   */
+  private static void restrictFiles(Path dir) {
+    if (!dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      return;
+    }
+    Set<PosixFilePermission> ownerOnly = PosixFilePermissions.fromString("rw-------");
+    try (Stream<Path> entries = Files.list(dir)) {
+      for (Path file : (Iterable<Path>) entries::iterator) {
+        if (Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+            && !Files.getPosixFilePermissions(file).equals(ownerOnly)) {
+          try {
+            Files.setPosixFilePermissions(file, ownerOnly);
+          } catch (IOException e) {
+            log.warn("data dir {}: cannot make {} owner-only (0600): {}", dir, file.getFileName(), e.getMessage());
+          }
+        }
+      }
+    } catch (IOException e) {
+      log.warn("data dir {}: cannot list it to make its files owner-only (0600): {}", dir, e.getMessage());
     }
   }
 

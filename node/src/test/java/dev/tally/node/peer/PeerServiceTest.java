@@ -122,4 +122,80 @@ class PeerServiceTest {
     node.close();
     assertStatus(() -> s.pushDelta(push("k", 1)), Status.Code.UNAVAILABLE);
   }
+
+  @Test
+  void pushDelta_thisNodesOwnEntryAhead_isNotMerged_andTheNodeTakesANewReplicaIdDurably() throws Exception {
+    ManagedChannel client = TestNodes.channel(node);
+    try {
+      var counters = TestNodes.blocking(client);
+      counters.increment(dev.tally.api.v1.IncrementRequest.newBuilder().setKey("k").setAmount(3).build());
+      long own = node.replicaId();
+
+      DeltaAck ack = stub("blue").pushDelta(DeltaBatch.newBuilder().setFrom(PEER)
+          .addStates(StateMessages.toMessage("k", PnCounter.of(java.util.List.of(
+              new PnCounter.Entry(own, 1_000_000, 0, 1), new PnCounter.Entry(0x77, 2, 0, 1))))).build());
+
+      assertThat(ack.getChanged()).as("the other replica's entry merged").isEqualTo(1);
+      assertThat(counters.get(GetRequest.newBuilder().setKey("k").build()).getValue()).isEqualTo(3 + 2);
+      long fresh = node.replicaId();
+      assertThat(fresh).as("a new replica id at once").isNotEqualTo(own);
+      assertThat(counters.increment(dev.tally.api.v1.IncrementRequest.newBuilder().setKey("k").setAmount(1).build())
+          .getValue()).isEqualTo(6);
+    } finally {
+      TestNodes.shutdown(client);
+    }
+    long fresh = node.replicaId();
+    node.close();
+    try (dev.tally.node.storage.RocksStateStore store = dev.tally.node.storage.RocksStateStore.open(dir, "blue",
+        dev.tally.node.config.Durability.SYNC, dev.tally.gossip.time.Clock.SYSTEM)) {
+      assertThat(store.replicaId()).as("the new id is the dir's: a restart keeps writing under it").isEqualTo(fresh);
+      assertThat(store.get("k").p(fresh)).isEqualTo(1);
+    }
+    node = TestNodes.start(dir, "cluster-id", "blue");
+  }
+
+  @Test
+  void pushDelta_fromANonMemberWithAnUnannouncedReplicaId_isCountedUnderTheUnknownLabel() throws Exception {
+    node.close();
+    int metricsPort = TestNodes.freePort();
+    node = TestNodes.start(dir, "cluster-id", "blue", "metrics-port", Integer.toString(metricsPort));
+    TestNodes.shutdown(peerChannel);
+    peerChannel = NettyChannelBuilder.forAddress("127.0.0.1", node.peerPort()).usePlaintext().build();
+
+    for (int i = 0; i < 3; i++) {
+      NodeRef madeUp = NodeRef.newBuilder().setName("made-up-" + i).setDc("dc1").build();
+      stub("blue").pushDelta(DeltaBatch.newBuilder().setFrom(madeUp)
+          .addStates(StateMessages.toMessage("k" + i, PnCounter.EMPTY.increment(0x77 + i, 5, 1_000))).build());
+    }
+
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    String text = http.send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    assertThat(text.lines().filter(l -> l.startsWith("tally_peer_unknown_replica_entries_total{")))
+        .singleElement().satisfies(l -> assertThat(l).contains("peer=\"unknown\"").endsWith(" 3.0"));
+    assertThat(text).as("no label per made-up sender name").doesNotContain("made-up-");
+  }
+
+  @Test
+  void pushDelta_keyPastMaxEntriesPerKey_isResourceExhausted_andOnlyThatKeyIsLeftOut() {
+    node.close();
+    node = TestNodes.start(dir, "cluster-id", "blue", "max-entries-per-key", "2");
+    TestNodes.shutdown(peerChannel);
+    peerChannel = NettyChannelBuilder.forAddress("127.0.0.1", node.peerPort()).usePlaintext().build();
+    PnCounter wide = PnCounter.EMPTY.increment(0x71, 1, 1).increment(0x72, 1, 1).increment(0x73, 1, 1);
+
+    assertStatus(() -> stub("blue").pushDelta(DeltaBatch.newBuilder().setFrom(PEER)
+            .addStates(StateMessages.toMessage("wide", wide))
+            .addStates(StateMessages.toMessage("narrow", PnCounter.EMPTY.increment(0x71, 4, 1))).build()),
+        Status.Code.RESOURCE_EXHAUSTED, "key 'wide' would have 3 replica entries", "max-entries-per-key of 2");
+    ManagedChannel client = TestNodes.channel(node);
+    try {
+      assertThat(TestNodes.blocking(client).get(GetRequest.newBuilder().setKey("wide").build()).getValue()).isZero();
+      assertThat(TestNodes.blocking(client).get(GetRequest.newBuilder().setKey("narrow").build()).getValue())
+          .isEqualTo(4);
+    } finally {
+      TestNodes.shutdown(client);
+    }
+  }
 }

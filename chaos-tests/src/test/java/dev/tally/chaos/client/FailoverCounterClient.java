@@ -51,6 +51,7 @@ public final class FailoverCounterClient implements CounterClient {
     static final Duration REFRESH_INTERVAL = Duration.ofSeconds(2);
 
     private final String name;
+    private final ClientSecurity security;
     private final List<String> nodes;
     private final Function<String, Optional<String>> endpointLookup;
     private final RetryPolicy retryPolicy;
@@ -76,6 +77,13 @@ public final class FailoverCounterClient implements CounterClient {
      */
     public FailoverCounterClient(String name, List<String> nodes, Function<String, Optional<String>> endpointLookup,
                                  RetryPolicy retryPolicy, Duration deadline) {
+        this(name, nodes, endpointLookup, retryPolicy, deadline, ClientSecurity.NONE);
+    }
+
+    /** As above, with TLS and a token as {@code security} says. */
+    public FailoverCounterClient(String name, List<String> nodes, Function<String, Optional<String>> endpointLookup,
+                                 RetryPolicy retryPolicy, Duration deadline, ClientSecurity security) {
+        this.security = Objects.requireNonNull(security, "security");
         this.name = Objects.requireNonNull(name, "name");
         this.nodes = List.copyOf(nodes);
         if (this.nodes.isEmpty()) {
@@ -205,7 +213,7 @@ public final class FailoverCounterClient implements CounterClient {
             // Closing waits for calls still running on it; other processes may be in one, so close it at the end.
             retired.add(bound.client());
         }
-        bound = endpoints.isEmpty() ? null : new Bound(Map.copyOf(endpoints), TallyClient.builder()
+        bound = endpoints.isEmpty() ? null : new Bound(Map.copyOf(endpoints), security.applyTo(TallyClient.builder())
                 .endpoints(List.copyOf(endpoints.values()))
                 .deadline(deadline)
                 .retryPolicy(retryPolicy)

@@ -54,6 +54,8 @@ public final class SdkCounterClient implements CounterClient {
 
     private record Bound(String endpoint, TallyClient client) {}
 
+    private final ClientSecurity security;
+
     /**
      * @param node           the node's name (for the history)
      * @param endpointLookup the node's client endpoint ({@code host:port}) as the host reaches it
@@ -61,6 +63,13 @@ public final class SdkCounterClient implements CounterClient {
      * @param deadline       bound on every call, so a paused or cut-off node answers indeterminate
      */
     public SdkCounterClient(String node, Supplier<Optional<String>> endpointLookup, Duration deadline) {
+        this(node, endpointLookup, deadline, ClientSecurity.NONE);
+    }
+
+    /** As above, with TLS and a token as {@code security} says. */
+    public SdkCounterClient(String node, Supplier<Optional<String>> endpointLookup, Duration deadline,
+                            ClientSecurity security) {
+        this.security = Objects.requireNonNull(security, "security");
         this.node = Objects.requireNonNull(node, "node");
         this.endpointLookup = Objects.requireNonNull(endpointLookup, "endpointLookup");
         this.deadline = Objects.requireNonNull(deadline, "deadline");
@@ -198,7 +207,7 @@ public final class SdkCounterClient implements CounterClient {
             // Closing waits for calls still running on it; other processes may be in one, so close it at the end.
             retired.add(previous.client());
         }
-        bound = endpoint.map(e -> new Bound(e, TallyClient.builder().endpoints(e).deadline(deadline)
+        bound = endpoint.map(e -> new Bound(e, security.applyTo(TallyClient.builder()).endpoints(e).deadline(deadline)
                 .retryPolicy(RetryPolicy.noRetries().withAttemptTimeout(deadline)).build())).orElse(null);
     }
 

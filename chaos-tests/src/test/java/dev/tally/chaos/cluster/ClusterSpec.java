@@ -1,5 +1,6 @@
 package dev.tally.chaos.cluster;
 
+import dev.tally.chaos.client.ClientSecurity;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,13 +17,15 @@ import java.util.Set;
  * @param image         container image
  * @param nodes         the nodes, in order (names unique)
  * @param command       command for the image ({@code null}: the image's own entrypoint/cmd)
- * @param env           extra environment for every node (on top of the TALLY_* the cluster sets)
+ * @param env           extra environment for every node (on top of the TALLY_* the cluster sets); {@code {name}}
+ *                      in a value stands for the node's name
  * @param hostPorts     container ports published on the host (looked up again after every restart)
  * @param files         files copied into every container before it starts: container path -> content
  * @param readiness     when a started node counts as ready
  * @param startTimeout  cap on the wait for readiness
  * @param dataDir       the node's data directory inside the container (a per-node Docker volume)
  * @param seedPort      port in TALLY_SEEDS entries (the node's peer port: seeds are host:peer-port)
+ * @param clientSecurity how the suite's clients reach the nodes (TLS, token)
  */
 public record ClusterSpec(
         String image,
@@ -34,7 +37,8 @@ public record ClusterSpec(
         Readiness readiness,
         Duration startTimeout,
         String dataDir,
-        int seedPort) {
+        int seedPort,
+        ClientSecurity clientSecurity) {
 
     /** Ports of a Tally node (see deploy/docker/Dockerfile). */
     public static final int CLIENT_PORT = 7400;
@@ -62,6 +66,7 @@ public record ClusterSpec(
         Objects.requireNonNull(readiness, "readiness");
         Objects.requireNonNull(startTimeout, "startTimeout");
         Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(clientSecurity, "clientSecurity");
     }
 
     /** Nodes of the Tally image: its entrypoint, client and metrics ports published, ready when /health is 200. */
@@ -90,6 +95,7 @@ public record ClusterSpec(
         private Duration startTimeout = Duration.ofSeconds(60);
         private String dataDir = DATA_DIR;
         private int seedPort = PEER_PORT;
+        private ClientSecurity clientSecurity = ClientSecurity.NONE;
 
         private Builder(String image) {
             this.image = Objects.requireNonNull(image, "image");
@@ -98,6 +104,11 @@ public record ClusterSpec(
         public Builder node(String name, String dc) {
             nodes.add(new NodeSpec(name, dc));
             return this;
+        }
+
+        /** The names of the nodes added so far. */
+        public List<String> nodeNames() {
+            return nodes.stream().map(NodeSpec::name).toList();
         }
 
         /** {@code count} nodes named {@code prefix1..prefixN} in {@code dc}. */
@@ -162,9 +173,15 @@ public record ClusterSpec(
             return this;
         }
 
+        /** How the suite's clients reach the nodes; plaintext without a token unless set. */
+        public Builder clientSecurity(ClientSecurity security) {
+            this.clientSecurity = Objects.requireNonNull(security, "security");
+            return this;
+        }
+
         public ClusterSpec build() {
             return new ClusterSpec(image, nodes, command, env, hostPorts, files, readiness, startTimeout, dataDir,
-                    seedPort);
+                    seedPort, clientSecurity);
         }
     }
 }

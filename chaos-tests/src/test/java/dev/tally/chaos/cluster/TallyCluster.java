@@ -163,7 +163,7 @@ public final class TallyCluster implements AutoCloseable {
         env.put("TALLY_SEEDS", seeds);
         env.put("TALLY_CLUSTER_ID", "chaos-" + runId);
         env.put("TALLY_DATA_DIR", spec.dataDir());
-        env.putAll(spec.env());
+        spec.env().forEach((k, v) -> env.put(k, v.replace("{name}", n.name())));
         return env;
     }
 

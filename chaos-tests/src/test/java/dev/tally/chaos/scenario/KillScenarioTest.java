@@ -1,6 +1,7 @@
 package dev.tally.chaos.scenario;
 
 import dev.tally.chaos.cluster.ClusterSpec;
+import dev.tally.chaos.cluster.ClusterTls;
 import dev.tally.chaos.docker.RequiresDocker;
 import dev.tally.chaos.faults.Composite;
 import dev.tally.chaos.faults.Fault;
@@ -21,6 +22,10 @@ import org.junit.jupiter.api.Test;
  * rule), and since writes retry with their request id on their node until acknowledged (the
  * restarted node's persisted dedupe recognises them), every node must end with the exact sum.
  * Runs for {@code -Dtally.chaos.duration} (default 45 s).
+ *
+ * <p>With TLS on every port and tokens on the client API ({@link ClusterTls}): every kill makes the
+ * restarted node's peers and clients handshake again, and the peers bind its name to its
+ * certificate again, so this is where the secured transport meets crashes.
  */
 @RequiresDocker
 class KillScenarioTest {
@@ -28,9 +33,9 @@ class KillScenarioTest {
     @Test
     void sigkillRandomNodes_underLoad_noAcknowledgedWriteLost_exactWithRetries() throws Exception {
         Duration duration = Scenario.configuredDuration(Duration.ofSeconds(45));
-        ClusterSpec spec = ChaosNodes.spec()
+        ClusterSpec spec = ClusterTls.secure(ChaosNodes.spec()
                 .node("n1", "dc1").node("n2", "dc1").node("n3", "dc1")
-                .node("n4", "dc2").node("n5", "dc2")
+                .node("n4", "dc2").node("n5", "dc2"))
                 .build();
         Scenario.run("kill", spec, 6, s -> {
             FaultSchedule schedule = kills(s.random("faults"), s.nodes(), duration);

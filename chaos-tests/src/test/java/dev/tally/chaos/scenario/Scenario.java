@@ -99,7 +99,8 @@ public final class Scenario implements AutoCloseable {
         this.cluster = cluster;
         this.keys = IntStream.range(0, keyCount).mapToObj(i -> "chaos:" + name + ":" + i).toList();
         for (ClusterNode n : cluster.nodes()) {
-            clients.put(n.name(), new SdkCounterClient(n.name(), () -> clientEndpoint(n), ChaosNodes.CALL_DEADLINE));
+            clients.put(n.name(), new SdkCounterClient(n.name(), () -> clientEndpoint(n), ChaosNodes.CALL_DEADLINE,
+                    cluster.spec().clientSecurity()));
         }
         cluster.addDiagnostics("seed", () -> "SEED=" + seed + " (replay with -D" + ChaosSeed.PROPERTY + "=" + seed + ")");
         cluster.addDiagnostics("scenario fault log (history clock)", () -> String.join("\n", faultLog));
@@ -191,7 +192,7 @@ public final class Scenario implements AutoCloseable {
         }
         onNodes.forEach(this::client); // each must be a node
         FailoverCounterClient c = new FailoverCounterClient(name, onNodes, n -> clientEndpoint(cluster.node(n)),
-                FAILOVER_RETRIES, FAILOVER_DEADLINE);
+                FAILOVER_RETRIES, FAILOVER_DEADLINE, cluster.spec().clientSecurity());
         failoverClients.add(c);
         return c;
     }

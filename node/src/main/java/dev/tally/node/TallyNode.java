@@ -42,9 +42,12 @@ import dev.tally.peer.v1.NodeRef;
 import java.util.Collection;
 import java.util.function.Supplier;
 import dev.tally.node.write.ReplicaThread;
+import dev.tally.node.tls.NodeTls;
+import dev.tally.node.tls.TlsReloader;
 import io.grpc.BindableService;
 import io.grpc.ClientInterceptor;
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -113,6 +116,8 @@ public final class TallyNode implements AutoCloseable {
   /** The first store probe after a failed write, and the longest wait between probes. */
   private static final Duration STORE_PROBE_MIN = Duration.ofSeconds(1);
   private static final Duration STORE_PROBE_MAX = Duration.ofSeconds(30);
+  /** Under the data dir: the membership port's PKCS12 stores, rewritten at every start. */
+  static final String MEMBERSHIP_TLS_DIR = "membership-tls";
 
   /**
    * How the node is run, beyond its config.
@@ -217,6 +222,8 @@ public final class TallyNode implements AutoCloseable {
   private Server peerServer;
   private List<ServerServiceDefinition> serviceDefinitions = List.of();
   private MetricsHttpServer metricsServer;
+  /** Transport security, or null when tls-cert is not set. */
+  private NodeTls tls;
   private PrometheusMeterRegistry registry;
   private volatile boolean serving;
   private volatile StartIdentity identity;
@@ -254,6 +261,11 @@ public final class TallyNode implements AutoCloseable {
 
   private void startAll(Options options) {
     Clock clock = options.clock();
+    // TLS files are read and checked first: a wrong file fails the start before anything is opened.
+    tls = NodeTls.open(config, TlsReloader.DEFAULT_INTERVAL).orElse(null);
+    if (tls != null) {
+      resources.add(tls);
+    }
     store = RocksStateStore.open(config.dataDir(), config.clusterId(), config.durability(), clock,
         options.storeWriteHook(), options.storeReadHook());
     storeHealth = new StoreHealth(store::probeWrite, clock, STORE_PROBE_MIN, STORE_PROBE_MAX);
@@ -269,6 +281,9 @@ public final class TallyNode implements AutoCloseable {
     JvmGcMetrics gc = new JvmGcMetrics();
     gc.bindTo(registry);
     resources.add(gc);
+    if (tls != null) {
+      tls.bindMetrics(registry);
+    }
     storeGauge("tally.rocksdb.live.data.size", "bytes", "RocksDB's estimate of live data bytes", store::liveDataSizeBytes);
     storeGauge("tally.rocksdb.estimated.keys", null, "RocksDB's estimate of counter keys", store::estimatedCounterKeys);
     storeGauge("tally.dedupe.records", null, "RocksDB's estimate of stored dedupe records", store::estimatedDedupeRecords);
@@ -292,7 +307,9 @@ public final class TallyNode implements AutoCloseable {
     List<ClientInterceptor> peerInterceptors = new ArrayList<>();
     peerInterceptors.add(ClusterIdInterceptors.client(config.clusterId(), config.name()));
     peerInterceptors.addAll(options.peerInterceptors());
-    transport = new GrpcPeerTransport(membership::peerAddress, config.peerTimeout(), peerInterceptors);
+    boolean mutualPeers = tls != null && tls.mutualPeers();
+    transport = new GrpcPeerTransport(membership::peerAddress, config.peerTimeout(), peerInterceptors,
+        mutualPeers ? tls::peerClientContext : null);
     membership.addListener(member -> {
       if (member.alive()) {
         transport.peerAlive(member.name());
@@ -351,6 +368,9 @@ public final class TallyNode implements AutoCloseable {
         // thread hand-offs per call.
         .directExecutor()
         .maxInboundMessageSize(Limits.MAX_INBOUND_MESSAGE_BYTES);
+    if (tls != null) {
+      netty.sslContext(tls.clientPortContext());
+    }
     // Guarded outermost, so interceptors (metrics, an embedder's) see the real request types: a
     // request that does not parse (invalid UTF-8 in a key) is INVALID_ARGUMENT, not UNKNOWN.
     serviceDefinitions.forEach(d -> netty.addService(RequestParsing.guard(d)));
@@ -369,14 +389,17 @@ public final class TallyNode implements AutoCloseable {
         .addService(RequestParsing.guard(ServerInterceptors.intercept(new PeerServiceImpl(replica,
             new ReplicaClaims(store, config.name(), store::replicaId), claimExecutor,
             new ResolveResponder(selfRef, writer, store, () -> remembersSince)),
-            ClusterIdInterceptors.server(config.clusterId()))));
+            peerInterceptors(mutualPeers))));
+    if (mutualPeers) {
+      peers.sslContext(tls.peerServerContext());
+    }
     try {
       peerServer = peers.build().start();
     } catch (IOException e) {
       throw new NodeStartException("cannot serve the peer port on " + config.host() + ":" + config.peerPort()
           + ": " + e.getMessage() + " (is another process using it? set peer-port)", e);
     }
-    membership.start(clientPort());
+    membership.start(clientPort(), mutualPeers ? tls.writeMembershipStores(config.dataDir().resolve(MEMBERSHIP_TLS_DIR)) : null);
     settleReplicaId(clock, options.replicaClaimTimeout());
     if (config.metricsPort() != 0) {
       try {
@@ -392,6 +415,19 @@ public final class TallyNode implements AutoCloseable {
         config.name(), config.dc(), ReplicaIds.format(store.replicaId()), config.host(), clientPort(), config.host(),
         config.peerPort(), config.membershipPort(), config.advertiseHost(),
         metricsServer == null ? ", metrics off" : ", metrics on http://" + config.host() + ":" + metricsServer.port() + "/metrics");
+  }
+
+  /**
+   * The peer port's interceptors, the last one outermost: with mutual TLS the caller's name is
+   * checked against its certificate first, then the cluster id.
+   */
+  private List<ServerInterceptor> peerInterceptors(boolean mutualPeers) {
+    List<ServerInterceptor> out = new ArrayList<>();
+    out.add(ClusterIdInterceptors.server(config.clusterId()));
+    if (mutualPeers) {
+      out.add(tls.peerIdentityInterceptor());
+    }
+    return out;
   }
 
   /**

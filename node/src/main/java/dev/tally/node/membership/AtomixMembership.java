@@ -7,7 +7,9 @@ import dev.tally.gossip.membership.Membership;
 import dev.tally.node.NodeStartException;
 import dev.tally.node.config.HostPort;
 import dev.tally.node.config.NodeConfig;
+import dev.tally.node.tls.MembershipStores;
 import io.atomix.cluster.AtomixCluster;
+import io.atomix.cluster.AtomixClusterBuilder;
 import io.atomix.cluster.ClusterMembershipEvent;
 import io.atomix.cluster.Node;
 import io.atomix.cluster.discovery.BootstrapDiscoveryProvider;
@@ -141,6 +143,16 @@ public final class AtomixMembership implements Membership, AutoCloseable {
    * @throws NodeStartException if the membership port cannot be bound
    */
   public void start(int clientPort) {
+    start(clientPort, null);
+  }
+
+  /**
+   * Joins the cluster as {@link #start(int)} does, with mutual TLS on the membership port when
+   * {@code tls} is given: Atomix then accepts only connections presenting a certificate chained to
+   * the trust store and presents the key store's. Atomix cannot reload them: a rotated
+   * certificate is used here from the next restart.
+   */
+  public void start(int clientPort, MembershipStores tls) {
     Properties props = new Properties();
     props.setProperty(PROP_DC, config.dc());
     props.setProperty(PROP_CLUSTER_ID, config.clusterId());
@@ -152,7 +164,15 @@ public final class AtomixMembership implements Membership, AutoCloseable {
       // Seeds are known by address only; their member ids arrive with their first heartbeat reply.
       bootstrap.add(Node.builder().withId("seed-" + seed).withAddress(seed.host(), seed.port() + 1).build());
     }
-    AtomixCluster c = AtomixCluster.builder()
+    AtomixClusterBuilder builder = AtomixCluster.builder();
+    if (tls != null) {
+      // Atomix falls back to plaintext when a store does not load (it logs and carries on), so the
+      // stores are written and checked by NodeTls just before this.
+      builder.withTlsEnabled(true)
+          .withKeyStore(tls.keyStore().toString()).withKeyStorePassword(tls.password())
+          .withTrustStore(tls.trustStore().toString()).withTrustStorePassword(tls.password());
+    }
+    AtomixCluster c = builder
         .withClusterId(config.clusterId())
         .withMemberId(config.name())
         .withAddress(config.advertiseHost(), config.membershipPort())
@@ -180,8 +200,8 @@ public final class AtomixMembership implements Membership, AutoCloseable {
       Thread.currentThread().interrupt();
       throw new NodeStartException("interrupted while starting membership", e);
     }
-    log.info("membership of '{}' listening on {}:{} (advertised as {}:{}), seeds {}, heartbeat {} ms, failure timeout {} ms",
-        config.name(), config.host(), config.membershipPort(), config.advertiseHost(), config.membershipPort(),
+    log.info("membership of '{}' listening on {}:{}{} (advertised as {}:{}), seeds {}, heartbeat {} ms, failure timeout {} ms",
+        config.name(), config.host(), config.membershipPort(), tls == null ? "" : " with mutual TLS", config.advertiseHost(), config.membershipPort(),
         seeds.isEmpty() ? "none (a cluster of one until others join it)" : seeds,
         config.heartbeatInterval().toMillis(), config.failureTimeout().toMillis());
   }

@@ -24,7 +24,9 @@ import java.util.Date;
 import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.util.io.pem.PemObject;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.BasicConstraints;
@@ -218,7 +220,19 @@ public final class CertificateAuthority {
   /** The key as PEM: PKCS#8, or PKCS#1 ({@code RSA PRIVATE KEY}) / SEC1 ({@code EC PRIVATE KEY}). */
   public static String keyPem(PrivateKey key, KeyFormat format) {
     try {
-      return format == KeyFormat.PKCS8 ? pem(new JcaPKCS8Generator(key, null).generate()) : pem(key);
+      if (format == KeyFormat.PKCS8) {
+        return pem(new JcaPKCS8Generator(key, null).generate());
+      }
+      if (key.getAlgorithm().equals("EC")) {
+        // SEC1 as openssl writes it: the curve inside the structure (the JDK keeps it only in the
+        // PKCS#8 wrapper, and a SEC1 key without it cannot be read back).
+        PrivateKeyInfo info = PrivateKeyInfo.getInstance(key.getEncoded());
+        org.bouncycastle.asn1.sec.ECPrivateKey inner = org.bouncycastle.asn1.sec.ECPrivateKey.getInstance(info.parsePrivateKey());
+        org.bouncycastle.asn1.sec.ECPrivateKey sec1 = new org.bouncycastle.asn1.sec.ECPrivateKey(256, inner.getKey(),
+            info.getPrivateKeyAlgorithm().getParameters());
+        return pem(new PemObject("EC PRIVATE KEY", sec1.getEncoded()));
+      }
+      return pem(key);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -231,6 +231,11 @@ public final class NodeTls implements AutoCloseable {
     }
   }
 
+  /** Looks at the files now instead of at the next poll (tests). */
+  void checkFilesNow() {
+    reloader.checkNow();
+  }
+
   @Override
   public void close() {
     reloader.close();

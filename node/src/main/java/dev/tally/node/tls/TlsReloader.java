@@ -69,7 +69,12 @@ public final class TlsReloader implements AutoCloseable {
     items.add(new Item(what, List.copyOf(files), Objects.requireNonNull(loader, "loader"), digest(initial)));
   }
 
-  private void checkAll() {
+  /** Checks every watched file now, on the calling thread (tests; the reloader's thread does it on its own). */
+  synchronized void checkNow() {
+    checkAll();
+  }
+
+  private synchronized void checkAll() {
     for (Item item : items) {
       try {
         check(item);

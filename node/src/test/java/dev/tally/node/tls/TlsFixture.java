@@ -20,6 +20,11 @@ public final class TlsFixture {
 
   public TlsFixture(Path dir, String caName) {
     this.dir = dir;
+    try {
+      java.nio.file.Files.createDirectories(dir);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
     this.ca = CertificateAuthority.create(caName, Duration.ofDays(365));
     ca.writeCertificate(caFile(), true);
   }

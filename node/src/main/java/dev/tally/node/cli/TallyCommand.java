@@ -28,7 +28,8 @@ public final class TallyCommand implements Runnable {
       GetCommand::new,
       WatchCommand::new,
       StatusCommand::new,
-      dev.tally.node.bench.BenchCommand::new);
+      dev.tally.node.bench.BenchCommand::new,
+      CertsCommand::new);
 
   @Spec
   CommandSpec spec;

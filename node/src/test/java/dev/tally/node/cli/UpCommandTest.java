@@ -83,7 +83,10 @@ class UpCommandTest {
       }
     }
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.tally.node.cli.TallyCommand", "up",
-        "--nodes", "3", "--dir", dir.toString(), "--base-port", Integer.toString(base)));
+        "--dir", dir.toString(), "--base-port", Integer.toString(base)));
+    if (!List.of(extra).contains("--nodes")) {
+      cmd.addAll(List.of("--nodes", "3"));
+    }
     cmd.addAll(List.of(extra));
     Files.createDirectories(tmp.resolve("jvm-tmp"));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile());

@@ -167,7 +167,7 @@ class UpCommandTest {
     Process up = startUp(home, dir, base, output, "--nodes", "2", "--tls");
     try {
       await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200))
-          .until(() -> read(output).contains("ready in") || !up.isAlive());
+          .until(() -> read(output).contains("Ctrl-C stops the cluster") || !up.isAlive());
       String text = read(output);
       assertThat(up.isAlive()).as("tally up --tls is running; its output:%n%s", text).isTrue();
       Path ca = dir.resolve("certs").resolve("ca.pem");

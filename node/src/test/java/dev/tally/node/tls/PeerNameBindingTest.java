@@ -33,9 +33,10 @@ class PeerNameBindingTest {
   @Test
   void channelToMember_acceptsOnlyACertificateNamingIt() throws Exception {
     TlsFixture certs = new TlsFixture(dir.resolve("certs"), "cluster-ca");
-    certs.node("n1");
+    // n1's certificate names only n1 (no IP or host SAN): peers check the name, not the address.
+    certs.write("n1", certs.ca().issueNode("n1", List.of(), Duration.ofDays(1)), CertificateAuthority.KeyFormat.PKCS8);
     InProcessCluster c = clusters.start(dir.resolve("cluster"), new InProcessCluster.Spec().nodes(1, "dc1")
-        .set("tls-ca", certs.caFile().toString()).clientChannels(certs::channel)
+        .set("tls-ca", certs.caFile().toString()).clientChannels(port -> channelAs(certs, port, "n1"))
         .setOn("n1", "tls-cert", certs.cert("n1").toString()).setOn("n1", "tls-key", certs.key("n1").toString()));
     int n1PeerPort = c.node("n1").peerPort();
 
@@ -49,8 +50,19 @@ class PeerNameBindingTest {
       assertThat(transport.pushDelta("n1", empty).get(10, TimeUnit.SECONDS)).isNotNull();
       assertThatThrownBy(() -> transport.pushDelta("n2", empty).get(10, TimeUnit.SECONDS))
           .isInstanceOf(ExecutionException.class)
-          .hasRootCauseMessage("the peer port reached for member 'n2' presented a certificate that names [n1, localhost], not 'n2'");
+          .hasRootCauseMessage("the peer port reached for member 'n2' presented a certificate that names [n1], not 'n2'");
     }
     c.awaitValues(Map.of());
+  }
+
+  /** A client channel that checks the server's certificate against {@code authority} instead of 127.0.0.1. */
+  private static io.grpc.ManagedChannel channelAs(TlsFixture certs, int port, String authority) {
+    try {
+      return io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", port).overrideAuthority(authority)
+          .sslContext(io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient().trustManager(certs.caFile().toFile()).build())
+          .build();
+    } catch (javax.net.ssl.SSLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }

@@ -308,6 +308,9 @@ public final class TallyNode implements AutoCloseable {
     peerInterceptors.add(ClusterIdInterceptors.client(config.clusterId(), config.name()));
     peerInterceptors.addAll(options.peerInterceptors());
     boolean mutualPeers = tls != null && tls.mutualPeers();
+    if (mutualPeers) {
+      membership.requireNamedCertificates(tls::verifyPeerName);
+    }
     transport = new GrpcPeerTransport(membership::peerAddress, config.peerTimeout(), peerInterceptors,
         mutualPeers ? tls::peerClientContext : null);
     membership.addListener(member -> {

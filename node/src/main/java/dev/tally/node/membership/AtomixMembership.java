@@ -104,6 +104,24 @@ public final class AtomixMembership implements Membership, AutoCloseable {
   // events thread only
   private final Map<String, ScheduledFuture<?>> suspicions = new HashMap<>();
   private final Set<String> foreign = new HashSet<>();
+  /** Names whose peer-port certificate was seen to name them (with a {@link NameCheck} only). */
+  private final Set<String> verified = new HashSet<>();
+  /** Names with a check running or scheduled. */
+  private final Set<String> checking = new HashSet<>();
+  private final Set<String> unnamedWarned = new HashSet<>();
+
+  /**
+   * Proves that the node reached at a member's peer address holds a certificate naming that
+   * member (a TLS handshake; see {@code dev.tally.node.tls.NodeTls#verifyPeerName}). Called off the
+   * events thread's critical path: the future completes on any thread.
+   */
+  public interface NameCheck {
+    CompletableFuture<Boolean> verify(String name, HostPort peerAddress);
+  }
+
+  /** Retry interval of a failed name check (the member may have been starting). */
+  private static final Duration NAME_CHECK_RETRY = Duration.ofSeconds(2);
+  private volatile NameCheck nameCheck;
 
   private volatile boolean established;
   private volatile AtomixCluster cluster;
@@ -152,6 +170,15 @@ public final class AtomixMembership implements Membership, AutoCloseable {
    * the trust store and presents the key store's. Atomix cannot reload them: a rotated
    * certificate is used here from the next restart.
    */
+  /**
+   * With mutual TLS: a member never seen before is counted (listed, persisted, in QUORUM sizes,
+   * sent to) only once {@code check} confirmed its peer-port certificate names it; members
+   * remembered from an earlier run were checked then. Call before {@link #start}.
+   */
+  public void requireNamedCertificates(NameCheck check) {
+    this.nameCheck = Objects.requireNonNull(check, "check");
+  }
+
   public void start(int clientPort, MembershipStores tls) {
     Properties props = new Properties();
     props.setProperty(PROP_DC, config.dc());
@@ -370,6 +397,9 @@ public final class AtomixMembership implements Membership, AutoCloseable {
         if (fresh == null) {
           return;
         }
+        if (current == null && !nameChecked(name, fresh.peer())) {
+          return; // counted once its certificate is seen to name it
+        }
         MemberState state = m.isReachable() ? MemberState.ALIVE : MemberState.SUSPECT;
         if (current != null && current.state() == MemberState.DEAD && state == MemberState.SUSPECT) {
           state = MemberState.DEAD; // already judged; an unreachable report does not revive it
@@ -381,6 +411,52 @@ public final class AtomixMembership implements Membership, AutoCloseable {
           update(new MemberInfo(name, fresh.dc(), state, fresh.clientAddress(), fresh.peerAddress(), fresh.replicaId(),
               current != null && current.state() == state ? current.sinceMillis() : now));
         }
+    }
+  }
+
+  /**
+   * True when {@code name} may be counted; otherwise starts (once at a time) a check of the
+   * certificate at its peer address, which re-applies Atomix's view of the member when it passes.
+   * Events thread.
+   */
+  private boolean nameChecked(String name, Optional<HostPort> peer) {
+    NameCheck check = nameCheck;
+    if (check == null || verified.contains(name)) {
+      return true;
+    }
+    if (peer.isEmpty() || checking.contains(name) || checking.size() >= 1000) {
+      return false;
+    }
+    checking.add(name);
+    HostPort address = peer.get();
+    check.verify(name, address).whenComplete((ok, error) -> execute(() -> {
+      if (Boolean.TRUE.equals(ok)) {
+        checking.remove(name);
+        verified.add(name);
+        reapply(name);
+        return;
+      }
+      if (unnamedWarned.add(name)) {
+        log.warn("not counting member '{}' yet: the node at its peer address {} did not show a certificate naming it ({})",
+            name, address, error == null ? "another name" : error.toString());
+      }
+      // Try again later (it may still be starting), through Atomix's current view of it.
+      events.schedule(() -> execute(() -> {
+        checking.remove(name);
+        reapply(name);
+      }), NAME_CHECK_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+    }));
+    return false;
+  }
+
+  private void reapply(String name) {
+    AtomixCluster c = cluster;
+    if (c == null) {
+      return;
+    }
+    io.atomix.cluster.Member m = c.getMembershipService().getMember(io.atomix.cluster.MemberId.from(name));
+    if (m != null) {
+      apply(ClusterMembershipEvent.Type.MEMBER_ADDED, m);
     }
   }
 

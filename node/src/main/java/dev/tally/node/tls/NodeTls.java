@@ -57,6 +57,8 @@ public final class NodeTls implements AutoCloseable {
   private final ReloadingTrustManager peerCas;   // null without tls-ca
   private final ReloadingTrustManager clientCas; // null without client-ca
   private final TlsReloader reloader;
+  /** Runs membership's name checks (blocking handshakes), one at a time. */
+  private final java.util.concurrent.ExecutorService nameChecks;
 
   private NodeTls(String nodeName, TlsFiles files, ReloadingKeyManager keys, ReloadingTrustManager peerCas,
       ReloadingTrustManager clientCas, TlsReloader reloader) {
@@ -66,6 +68,11 @@ public final class NodeTls implements AutoCloseable {
     this.peerCas = peerCas;
     this.clientCas = clientCas;
     this.reloader = reloader;
+    this.nameChecks = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "tally-tls-namecheck-" + nodeName);
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   /**
@@ -231,6 +238,34 @@ public final class NodeTls implements AutoCloseable {
     }
   }
 
+  /**
+   * Completes with true when the node at {@code address} (a peer port) completes a mutual TLS
+   * handshake with a certificate chained to tls-ca that names {@code name}; false (or
+   * exceptionally) otherwise. The handshake runs on a thread of its own, with a 5 s timeout.
+   */
+  public java.util.concurrent.CompletableFuture<Boolean> verifyPeerName(String name, dev.tally.node.config.HostPort address) {
+    requireMutual();
+    return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(new javax.net.ssl.KeyManager[] {keys}, new javax.net.ssl.TrustManager[] {new NameBoundTrustManager(peerCas, name)},
+            null);
+        try (java.net.Socket raw = new java.net.Socket()) {
+          raw.connect(new java.net.InetSocketAddress(address.host(), address.port()), 5_000);
+          raw.setSoTimeout(5_000);
+          try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) ctx.getSocketFactory()
+              .createSocket(raw, address.host(), address.port(), true)) {
+            s.setEnabledProtocols(PROTOCOLS.toArray(new String[0]));
+            s.startHandshake(); // NameBoundTrustManager throws unless the certificate names `name`
+            return true;
+          }
+        }
+      } catch (IOException | GeneralSecurityException e) {
+        throw new java.util.concurrent.CompletionException(e);
+      }
+    }, nameChecks);
+  }
+
   /** Looks at the files now instead of at the next poll (tests). */
   void checkFilesNow() {
     reloader.checkNow();
@@ -239,6 +274,7 @@ public final class NodeTls implements AutoCloseable {
   @Override
   public void close() {
     reloader.close();
+    nameChecks.shutdownNow();
   }
 
   private void reloadKeys(byte[] cert, byte[] key) {

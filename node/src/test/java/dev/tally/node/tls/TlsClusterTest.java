@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tally.api.v1.IncrementRequest;
 import dev.tally.api.v1.MemberStatus;
 import dev.tally.node.TallyNode;
+import dev.tally.node.config.HostPort;
+import dev.tally.node.membership.AtomixMembership;
+import dev.tally.node.membership.KnownMembers;
 import dev.tally.node.peer.PeerHeaders;
 import dev.tally.node.testing.ClusterTestSupport;
 import dev.tally.node.testing.InProcessCluster;
@@ -171,6 +174,49 @@ class TlsClusterTest {
         new ReloadingKeyManager(new KeyMaterial(PemFiles.readCertificates(certs.cert(client)), PemFiles.readPrivateKey(certs.key(client))))};
     ctx.init(km, new javax.net.ssl.TrustManager[] {new ReloadingTrustManager(PemFiles.readCertificates(certs.caFile()))}, null);
     return ctx;
+  }
+
+  @Test
+  void memberWhosePeerPortShowsNoCertificateNamingIt_isNeverCounted() throws Exception {
+    TlsFixture certs = new TlsFixture(dir.resolve("certs"), "cluster-ca");
+    InProcessCluster c = startCluster(certs, 2);
+    c.awaitMembership();
+    int n1Peer = c.node("n1").peerPort();
+
+    // The name check itself: n1's peer port shows a certificate naming n1, not n2.
+    certs.node("n9");
+    NodeTls n9 = NodeTls.open(TestNodes.config(dir.resolve("n9"), "name", "n9", "tls-cert", certs.cert("n9").toString(),
+        "tls-key", certs.key("n9").toString(), "tls-ca", certs.caFile().toString()), Duration.ofHours(1)).orElseThrow();
+    try (n9) {
+      HostPort n1Address = new HostPort("127.0.0.1", n1Peer);
+      assertThat(n9.verifyPeerName("n1", n1Address).get(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(n9.verifyPeerName("n2", n1Address)).failsWithin(Duration.ofSeconds(10));
+
+      // A membership member with a valid certificate (n9's) that calls itself "fake": its peer port
+      // shows nothing naming "fake", so no node lists it, persists it or counts it.
+      MembershipStores stores = n9.writeMembershipStores(dir.resolve("fake-tls"));
+      AtomixMembership fake = new AtomixMembership(TestNodes.config(dir.resolve("fake"), "name", "fake",
+          "cluster-id", "test-cluster", "seeds", "127.0.0.1:" + n1Peer, "heartbeat-interval", "100ms",
+          "failure-timeout", "1500ms"), 42, new KnownMembers() {
+            @Override
+            public Map<String, String> load() {
+              return Map.of();
+            }
+
+            @Override
+            public void remember(String name, String dc) {}
+          });
+      try (fake) {
+        fake.start(TestNodes.freePort(), stores);
+        // It hears of the real members (their certificates name them), they never list it.
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> fake.members().size() == 2);
+        c.stub("n1").increment(incr("k", 1));
+        c.awaitValues(Map.of("k", 1L));
+        for (String n : c.names()) {
+          assertThat(c.status(n).getMembersList()).extracting(MemberStatus::getName).doesNotContain("fake");
+        }
+      }
+    }
   }
 
   /** Pushes a delta adding 1,000,000 to "k" for a made-up replica, as {@code header} (header) and {@code from} (body). */

@@ -50,9 +50,12 @@ import dev.tally.peer.v1.NodeRef;
 import java.util.Collection;
 import java.util.function.Supplier;
 import dev.tally.node.write.ReplicaThread;
+import dev.tally.node.tls.NodeTls;
+import dev.tally.node.tls.TlsReloader;
 import io.grpc.BindableService;
 import io.grpc.ClientInterceptor;
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -121,6 +124,8 @@ public final class TallyNode implements AutoCloseable {
   /** The first store probe after a failed write, and the longest wait between probes. */
   private static final Duration STORE_PROBE_MIN = Duration.ofSeconds(1);
   private static final Duration STORE_PROBE_MAX = Duration.ofSeconds(30);
+  /** Under the data dir: the membership port's PKCS12 stores, rewritten at every start. */
+  static final String MEMBERSHIP_TLS_DIR = "membership-tls";
 
   /**
    * How the node is run, beyond its config.
@@ -227,6 +232,8 @@ public final class TallyNode implements AutoCloseable {
   private MetricsHttpServer metricsServer;
   /** The token file in force, or null when auth-tokens is not set. */
   private TokenStore tokens;
+  /** Transport security, or null when tls-cert is not set. */
+  private NodeTls tls;
   private PrometheusMeterRegistry registry;
   private volatile boolean serving;
   private volatile StartIdentity identity;
@@ -264,6 +271,11 @@ public final class TallyNode implements AutoCloseable {
 
   private void startAll(Options options) {
     Clock clock = options.clock();
+    // TLS files are read and checked first: a wrong file fails the start before anything is opened.
+    tls = NodeTls.open(config, TlsReloader.DEFAULT_INTERVAL).orElse(null);
+    if (tls != null) {
+      resources.add(tls);
+    }
     store = RocksStateStore.open(config.dataDir(), config.clusterId(), config.durability(), clock,
         options.storeWriteHook(), options.storeReadHook());
     storeHealth = new StoreHealth(store::probeWrite, clock, STORE_PROBE_MIN, STORE_PROBE_MAX);
@@ -279,6 +291,9 @@ public final class TallyNode implements AutoCloseable {
     JvmGcMetrics gc = new JvmGcMetrics();
     gc.bindTo(registry);
     resources.add(gc);
+    if (tls != null) {
+      tls.bindMetrics(registry);
+    }
     storeGauge("tally.rocksdb.live.data.size", "bytes", "RocksDB's estimate of live data bytes", store::liveDataSizeBytes);
     storeGauge("tally.rocksdb.estimated.keys", null, "RocksDB's estimate of counter keys", store::estimatedCounterKeys);
     storeGauge("tally.dedupe.records", null, "RocksDB's estimate of stored dedupe records", store::estimatedDedupeRecords);
@@ -304,7 +319,12 @@ public final class TallyNode implements AutoCloseable {
     List<ClientInterceptor> peerInterceptors = new ArrayList<>();
     peerInterceptors.add(ClusterIdInterceptors.client(config.clusterId(), config.name()));
     peerInterceptors.addAll(options.peerInterceptors());
-    transport = new GrpcPeerTransport(membership::peerAddress, config.peerTimeout(), peerInterceptors);
+    boolean mutualPeers = tls != null && tls.mutualPeers();
+    if (mutualPeers) {
+      membership.requireNamedCertificates(tls::verifyPeerName);
+    }
+    transport = new GrpcPeerTransport(membership::peerAddress, config.peerTimeout(), peerInterceptors,
+        mutualPeers ? tls::peerClientContext : null);
     membership.addListener(member -> {
       if (member.alive()) {
         transport.peerAlive(member.name());
@@ -403,6 +423,9 @@ public final class TallyNode implements AutoCloseable {
         // thread hand-offs per call.
         .directExecutor()
         .maxInboundMessageSize(config.maxClientMessageBytes());
+    if (tls != null) {
+      netty.sslContext(tls.clientPortContext());
+    }
     connectionLimits(netty);
     // Clients may ping as often as the SDK's smallest keepAliveTime; more often is a misbehaving
     // client and gets disconnected (gRPC's GOAWAY ENHANCE_YOUR_CALM).
@@ -425,7 +448,10 @@ public final class TallyNode implements AutoCloseable {
         .addService(RequestParsing.guard(ServerInterceptors.intercept(new PeerServiceImpl(replica,
             new ReplicaClaims(store, config.name(), store::replicaId), claimExecutor,
             new ResolveResponder(selfRef, writer, store, () -> remembersSince)),
-            ClusterIdInterceptors.server(config.clusterId()))));
+            peerInterceptors(mutualPeers))));
+    if (mutualPeers) {
+      peers.sslContext(tls.peerServerContext());
+    }
     connectionLimits(peers);
     try {
       peerServer = peers.build().start();
@@ -433,7 +459,7 @@ public final class TallyNode implements AutoCloseable {
       throw new NodeStartException("cannot serve the peer port on " + config.host() + ":" + config.peerPort()
           + ": " + e.getMessage() + " (is another process using it? set peer-port)", e);
     }
-    membership.start(clientPort());
+    membership.start(clientPort(), mutualPeers ? tls.writeMembershipStores(config.dataDir().resolve(MEMBERSHIP_TLS_DIR)) : null);
     settleReplicaId(clock, options.replicaClaimTimeout());
     if (config.metricsPort() != 0) {
       try {
@@ -465,6 +491,19 @@ public final class TallyNode implements AutoCloseable {
         .keepAliveTimeout(config.keepaliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
         .maxConnectionIdle(config.maxConnectionIdle().toMillis(), TimeUnit.MILLISECONDS)
         .handshakeTimeout(config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The peer port's interceptors, the last one outermost: with mutual TLS the caller's name is
+   * checked against its certificate first, then the cluster id.
+   */
+  private List<ServerInterceptor> peerInterceptors(boolean mutualPeers) {
+    List<ServerInterceptor> out = new ArrayList<>();
+    out.add(ClusterIdInterceptors.server(config.clusterId()));
+    if (mutualPeers) {
+      out.add(tls.peerIdentityInterceptor());
+    }
+    return out;
   }
 
   /**

@@ -29,7 +29,8 @@ public final class TallyCommand implements Runnable {
       WatchCommand::new,
       StatusCommand::new,
       TokenCommand::commandLine,
-      dev.tally.node.bench.BenchCommand::new);
+      dev.tally.node.bench.BenchCommand::new,
+      CertsCommand::new);
 
   @Spec
   CommandSpec spec;

@@ -71,6 +71,9 @@ public final class UpCommand implements Callable<Integer> {
   @Option(names = "--fresh", description = "Wipe DIR first (only a directory made by tally up).")
   boolean fresh;
 
+  @Option(names = "--tls", description = "TLS on every port: certificates are made once under DIR/certs (a CA, n<i>.pem per node, client.pem), and every node runs with tls-cert, tls-key and tls-ca (mutual TLS between nodes).")
+  boolean tls;
+
   /** Tally's own directory: $TALLY_HOME, else ~/.tally. */
   static Path tallyHome() {
     String home = System.getenv("TALLY_HOME");
@@ -98,7 +101,7 @@ public final class UpCommand implements Callable<Integer> {
     LocalCluster cluster = new LocalCluster(layout, message -> {
       err.println("tally up: " + message);
       err.flush();
-    });
+    }, java.util.List.of(), tls);
     Path endpoints = endpointsFile();
     String endpointList = layout.all().stream().map(LocalLayout.Node::clientAddress).collect(Collectors.joining(","));
     CountDownLatch stopped = new CountDownLatch(1);
@@ -117,6 +120,10 @@ public final class UpCommand implements Callable<Integer> {
     long start = System.nanoTime();
     try {
       cluster.prepare(fresh);
+      if (cluster.prepareTls()) {
+        out.println("tally up: made certificates under " + layout.dir().resolve(LocalCluster.CERTS_DIR)
+            + " (a throwaway CA; reused by later runs on this directory)");
+      }
       cluster.checkPortsFree();
       out.println("tally up: starting " + layout.nodes() + " node" + (layout.nodes() == 1 ? "" : "s") + " in "
           + layout.dcs() + " data center" + (layout.dcs() == 1 ? "" : "s") + " under " + layout.dir() + " ...");
@@ -143,7 +150,14 @@ public final class UpCommand implements Callable<Integer> {
     }
     out.printf("tally up: ready in %.1f s. Endpoints in %s; logs in %s/n<i>/node.log; metrics on port +3 of each node.%n",
         (System.nanoTime() - start) / 1e9, endpoints, layout.dir());
-    out.println("tally up: try 'bin/tally incr likes:post-1' and 'bin/tally status'. Ctrl-C stops the cluster.");
+    if (cluster.caFile().isPresent()) {
+      Path ca = cluster.caFile().get();
+      out.println("tally up: TLS on every port. Clients connect with --tls --ca " + ca
+          + " (e.g. 'bin/tally incr likes:post-1 --tls --ca " + ca + "'); a client certificate is in "
+          + ca.resolveSibling("client.pem") + " and " + ca.resolveSibling("client-key.pem") + ". Ctrl-C stops the cluster.");
+    } else {
+      out.println("tally up: try 'bin/tally incr likes:post-1' and 'bin/tally status'. Ctrl-C stops the cluster.");
+    }
     out.flush();
     while (!stopped.await(1, TimeUnit.SECONDS)) {
       if (!cluster.anyAlive()) {

@@ -116,6 +116,8 @@ public final class ConfigLoader {
           p.port(ConfigKey.PORT),
           p.port(ConfigKey.PEER_PORT),
           p.port(ConfigKey.METRICS_PORT),
+          new TlsFiles(p.path(ConfigKey.TLS_CERT), p.path(ConfigKey.TLS_KEY), p.path(ConfigKey.TLS_CA),
+              p.path(ConfigKey.CLIENT_CA)),
           p.path(ConfigKey.DATA_DIR),
           p.seeds(ConfigKey.SEEDS),
           p.durability(ConfigKey.DURABILITY),

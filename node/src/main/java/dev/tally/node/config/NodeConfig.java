@@ -24,6 +24,7 @@ public record NodeConfig(
     int port,
     int peerPort,
     int metricsPort,
+    TlsFiles tls,
     Path dataDir,
     List<HostPort> seeds,
     Durability durability,
@@ -94,6 +95,7 @@ public record NodeConfig(
     requireRange(ConfigKey.PEER_PORT, peerPort, 1, 65_534, "a port number 1..65534 (membership uses peer-port + 1)");
     requirePort(ConfigKey.METRICS_PORT, metricsPort, 0);
     requireDistinctPorts(port, peerPort, metricsPort);
+    tls = tls == null ? TlsFiles.NONE : tls;
     if (dataDir == null || dataDir.toString().isBlank()) {
       throw new ConfigException(ConfigKey.DATA_DIR.key(),
           "data-dir is required (flag --data-dir, env TALLY_DATA_DIR or data-dir in the config file); "
@@ -179,6 +181,10 @@ public record NodeConfig(
     m.put(ConfigKey.METRICS_HOST, metricsHost);
     m.put(ConfigKey.METRICS_AUTH, metricsAuth.configName());
     m.put(ConfigKey.DATA_DIR, dataDir.toString());
+    m.put(ConfigKey.TLS_CERT, tls.cert() == null ? "" : tls.cert().toString());
+    m.put(ConfigKey.TLS_KEY, tls.key() == null ? "" : tls.key().toString());
+    m.put(ConfigKey.TLS_CA, tls.ca() == null ? "" : tls.ca().toString());
+    m.put(ConfigKey.CLIENT_CA, tls.clientCa() == null ? "" : tls.clientCa().toString());
     m.put(ConfigKey.SEEDS, seeds.stream().map(HostPort::toString).collect(Collectors.joining(",")));
     m.put(ConfigKey.DURABILITY, durability.configName());
     m.put(ConfigKey.GOSSIP_INTERVAL, Durations.format(gossipInterval));

@@ -28,6 +28,7 @@ import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import dev.tally.node.tls.DevCertificates;
 import java.util.stream.Stream;
 
 /**
@@ -47,6 +48,8 @@ public final class LocalCluster {
   private final LocalLayout layout;
   private final Consumer<String> report;
   private final List<String> nodeArgs;
+  /** The certificates of {@code tally up --tls} (under the cluster's directory), or null for plaintext. */
+  private final DevCertificates.Spec tls;
   /** Written by {@link #launch}, read by {@link #stop} (possibly from a shutdown hook meanwhile): synchronized. */
   private final Map<String, Process> processes = Collections.synchronizedMap(new LinkedHashMap<>());
   private volatile boolean stopping;
@@ -58,9 +61,55 @@ public final class LocalCluster {
 
   /** @param nodeArgs more {@code tally node} flags for every node, e.g. {@code --durability async} */
   public LocalCluster(LocalLayout layout, Consumer<String> report, List<String> nodeArgs) {
+    this(layout, report, nodeArgs, false);
+  }
+
+  /**
+   * @param tls true to run every node with tls-cert, tls-key and tls-ca from certificates made once
+   *     under {@code DIR/certs} ({@link #prepareTls})
+   */
+  public LocalCluster(LocalLayout layout, Consumer<String> report, List<String> nodeArgs, boolean tls) {
     this.layout = Objects.requireNonNull(layout, "layout");
     this.report = Objects.requireNonNull(report, "report");
     this.nodeArgs = List.copyOf(nodeArgs);
+    this.tls = tls ? new DevCertificates.Spec(layout.dir().resolve(CERTS_DIR), List.of("127.0.0.1", "localhost"),
+        layout.all().stream().map(LocalLayout.Node::name).toList(), "client", Duration.ofDays(365), false) : null;
+  }
+
+  /** Under the cluster's directory: the certificates of {@code tally up --tls}. */
+  public static final String CERTS_DIR = "certs";
+
+  /** The CA file clients trust with {@code --tls}, when the cluster runs with TLS. */
+  public java.util.Optional<Path> caFile() {
+    return tls == null ? java.util.Optional.empty() : java.util.Optional.of(tls.caFile());
+  }
+
+  /**
+   * Makes the certificates of a TLS cluster once: a later run on the same directory reuses them
+   * (so a restarted cluster keeps its CA); a directory holding only some of them is refused.
+   *
+   * @return true when new certificates were written
+   * @throws LocalClusterException saying what to do about a partial set
+   */
+  public boolean prepareTls() {
+    if (tls == null) {
+      return false;
+    }
+    List<Path> files = tls.files();
+    long present = files.stream().filter(Files::exists).count();
+    if (present == files.size()) {
+      return false;
+    }
+    if (present > 0) {
+      throw new LocalClusterException(tls.dir() + " holds only some of the certificates of this cluster (missing "
+          + files.stream().filter(f -> !Files.exists(f)).toList() + "): delete that directory, or add --fresh");
+    }
+    try {
+      DevCertificates.create(tls);
+    } catch (RuntimeException e) {
+      throw new LocalClusterException("cannot write the certificates into " + tls.dir() + ": " + e.getMessage(), e);
+    }
+    return true;
   }
 
   public LocalLayout layout() {
@@ -156,6 +205,10 @@ public final class LocalCluster {
           "--port", Integer.toString(n.clientPort()), "--peer-port", Integer.toString(n.peerPort()),
           "--metrics-port", Integer.toString(n.metricsPort()), "--data-dir", n.dataDir().toString(),
           "--seeds", seeds));
+      if (tls != null) {
+        cmd.addAll(List.of("--tls-cert", tls.cert(n.name()).toString(), "--tls-key", tls.key(n.name()).toString(),
+            "--tls-ca", tls.caFile().toString()));
+      }
       cmd.addAll(nodeArgs);
       try {
         Files.createDirectories(n.home());
@@ -203,7 +256,17 @@ public final class LocalCluster {
     Map<String, ManagedChannel> channels = new LinkedHashMap<>();
     try {
       for (LocalLayout.Node n : layout.all()) {
-        channels.put(n.name(), NettyChannelBuilder.forAddress("127.0.0.1", n.clientPort()).usePlaintext().build());
+        NettyChannelBuilder b = NettyChannelBuilder.forAddress("127.0.0.1", n.clientPort());
+        if (tls == null) {
+          b.usePlaintext();
+        } else {
+          try {
+            b.sslContext(io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient().trustManager(tls.caFile().toFile()).build());
+          } catch (javax.net.ssl.SSLException e) {
+            throw new LocalClusterException("cannot read " + tls.caFile() + ": " + e.getMessage(), e);
+          }
+        }
+        channels.put(n.name(), b.build());
       }
       String missing = "";
       while (System.nanoTime() < deadline) {

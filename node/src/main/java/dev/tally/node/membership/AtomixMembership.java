@@ -7,7 +7,9 @@ import dev.tally.gossip.membership.Membership;
 import dev.tally.node.NodeStartException;
 import dev.tally.node.config.HostPort;
 import dev.tally.node.config.NodeConfig;
+import dev.tally.node.tls.MembershipStores;
 import io.atomix.cluster.AtomixCluster;
+import io.atomix.cluster.AtomixClusterBuilder;
 import io.atomix.cluster.ClusterMembershipEvent;
 import io.atomix.cluster.Node;
 import io.atomix.cluster.discovery.BootstrapDiscoveryProvider;
@@ -109,6 +111,24 @@ public final class AtomixMembership implements Membership, AutoCloseable {
   // events thread only
   private final Map<String, ScheduledFuture<?>> suspicions = new HashMap<>();
   private final Set<String> foreign = new HashSet<>();
+  /** Names whose peer-port certificate was seen to name them (with a {@link NameCheck} only). */
+  private final Set<String> verified = new HashSet<>();
+  /** Names with a check running or scheduled. */
+  private final Set<String> checking = new HashSet<>();
+  private final Set<String> unnamedWarned = new HashSet<>();
+
+  /**
+   * Proves that the node reached at a member's peer address holds a certificate naming that
+   * member (a TLS handshake; see {@code dev.tally.node.tls.NodeTls#verifyPeerName}). Called off the
+   * events thread's critical path: the future completes on any thread.
+   */
+  public interface NameCheck {
+    CompletableFuture<Boolean> verify(String name, HostPort peerAddress);
+  }
+
+  /** Retry interval of a failed name check (the member may have been starting). */
+  private static final Duration NAME_CHECK_RETRY = Duration.ofSeconds(2);
+  private volatile NameCheck nameCheck;
 
   private volatile boolean established;
   private volatile AtomixCluster cluster;
@@ -149,6 +169,25 @@ public final class AtomixMembership implements Membership, AutoCloseable {
    * @throws NodeStartException if the membership port cannot be bound
    */
   public void start(int clientPort) {
+    start(clientPort, null);
+  }
+
+  /**
+   * Joins the cluster as {@link #start(int)} does, with mutual TLS on the membership port when
+   * {@code tls} is given: Atomix then accepts only connections presenting a certificate chained to
+   * the trust store and presents the key store's. Atomix cannot reload them: a rotated
+   * certificate is used here from the next restart.
+   */
+  /**
+   * With mutual TLS: a member never seen before is counted (listed, persisted, in QUORUM sizes,
+   * sent to) only once {@code check} confirmed its peer-port certificate names it; members
+   * remembered from an earlier run were checked then. Call before {@link #start}.
+   */
+  public void requireNamedCertificates(NameCheck check) {
+    this.nameCheck = Objects.requireNonNull(check, "check");
+  }
+
+  public void start(int clientPort, MembershipStores tls) {
     Properties props = new Properties();
     props.setProperty(PROP_DC, config.dc());
     props.setProperty(PROP_CLUSTER_ID, config.clusterId());
@@ -160,7 +199,15 @@ public final class AtomixMembership implements Membership, AutoCloseable {
       // Seeds are known by address only; their member ids arrive with their first heartbeat reply.
       bootstrap.add(Node.builder().withId("seed-" + seed).withAddress(seed.host(), seed.port() + 1).build());
     }
-    AtomixCluster c = AtomixCluster.builder()
+    AtomixClusterBuilder builder = AtomixCluster.builder();
+    if (tls != null) {
+      // Atomix falls back to plaintext when a store does not load (it logs and carries on), so the
+      // stores are written and checked by NodeTls just before this.
+      builder.withTlsEnabled(true)
+          .withKeyStore(tls.keyStore().toString()).withKeyStorePassword(tls.password())
+          .withTrustStore(tls.trustStore().toString()).withTrustStorePassword(tls.password());
+    }
+    AtomixCluster c = builder
         .withClusterId(config.clusterId())
         .withMemberId(config.name())
         .withAddress(config.advertiseHost(), config.membershipPort())
@@ -188,8 +235,8 @@ public final class AtomixMembership implements Membership, AutoCloseable {
       Thread.currentThread().interrupt();
       throw new NodeStartException("interrupted while starting membership", e);
     }
-    log.info("membership of '{}' listening on {}:{} (advertised as {}:{}), seeds {}, heartbeat {} ms, failure timeout {} ms",
-        config.name(), config.host(), config.membershipPort(), config.advertiseHost(), config.membershipPort(),
+    log.info("membership of '{}' listening on {}:{}{} (advertised as {}:{}), seeds {}, heartbeat {} ms, failure timeout {} ms",
+        config.name(), config.host(), config.membershipPort(), tls == null ? "" : " with mutual TLS", config.advertiseHost(), config.membershipPort(),
         seeds.isEmpty() ? "none (a cluster of one until others join it)" : seeds,
         config.heartbeatInterval().toMillis(), config.failureTimeout().toMillis());
   }
@@ -370,6 +417,9 @@ public final class AtomixMembership implements Membership, AutoCloseable {
         if (fresh == null) {
           return;
         }
+        if (current == null && !nameChecked(name, fresh.peer())) {
+          return; // counted once its certificate is seen to name it
+        }
         MemberState state = m.isReachable() ? MemberState.ALIVE : MemberState.SUSPECT;
         if (current != null && current.state() == MemberState.DEAD && state == MemberState.SUSPECT) {
           state = MemberState.DEAD; // already judged; an unreachable report does not revive it
@@ -381,6 +431,52 @@ public final class AtomixMembership implements Membership, AutoCloseable {
           update(new MemberInfo(name, fresh.dc(), state, fresh.clientAddress(), fresh.peerAddress(), fresh.replicaId(),
               current != null && current.state() == state ? current.sinceMillis() : now));
         }
+    }
+  }
+
+  /**
+   * True when {@code name} may be counted; otherwise starts (once at a time) a check of the
+   * certificate at its peer address, which re-applies Atomix's view of the member when it passes.
+   * Events thread.
+   */
+  private boolean nameChecked(String name, Optional<HostPort> peer) {
+    NameCheck check = nameCheck;
+    if (check == null || verified.contains(name)) {
+      return true;
+    }
+    if (peer.isEmpty() || checking.contains(name) || checking.size() >= 1000) {
+      return false;
+    }
+    checking.add(name);
+    HostPort address = peer.get();
+    check.verify(name, address).whenComplete((ok, error) -> execute(() -> {
+      if (Boolean.TRUE.equals(ok)) {
+        checking.remove(name);
+        verified.add(name);
+        reapply(name);
+        return;
+      }
+      if (unnamedWarned.add(name)) {
+        log.warn("not counting member '{}' yet: the node at its peer address {} did not show a certificate naming it ({})",
+            name, address, error == null ? "another name" : error.toString());
+      }
+      // Try again later (it may still be starting), through Atomix's current view of it.
+      events.schedule(() -> execute(() -> {
+        checking.remove(name);
+        reapply(name);
+      }), NAME_CHECK_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+    }));
+    return false;
+  }
+
+  private void reapply(String name) {
+    AtomixCluster c = cluster;
+    if (c == null) {
+      return;
+    }
+    io.atomix.cluster.Member m = c.getMembershipService().getMember(io.atomix.cluster.MemberId.from(name));
+    if (m != null) {
+      apply(ClusterMembershipEvent.Type.MEMBER_ADDED, m);
     }
   }
 

@@ -21,6 +21,7 @@ import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,6 +56,8 @@ public final class GrpcPeerTransport implements PeerTransport, AutoCloseable {
   private final Function<String, Optional<HostPort>> addresses;
   private final Duration timeout;
   private final List<ClientInterceptor> interceptors;
+  /** The TLS context of the channel to a peer, by name; null for plaintext. */
+  private final Function<String, SslContext> tls;
   private final Map<String, PeerChannel> channels = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
@@ -68,9 +71,19 @@ public final class GrpcPeerTransport implements PeerTransport, AutoCloseable {
    */
   public GrpcPeerTransport(Function<String, Optional<HostPort>> addresses, Duration timeout,
       List<ClientInterceptor> interceptors) {
+    this(addresses, timeout, interceptors, null);
+  }
+
+  /**
+   * @param tls the TLS context of the channel to a peer, by peer name (mutual TLS that accepts only
+   *     a certificate naming that peer), or null for plaintext channels
+   */
+  public GrpcPeerTransport(Function<String, Optional<HostPort>> addresses, Duration timeout,
+      List<ClientInterceptor> interceptors, Function<String, SslContext> tls) {
     this.addresses = Objects.requireNonNull(addresses, "addresses");
     this.timeout = Objects.requireNonNull(timeout, "timeout");
     this.interceptors = List.copyOf(interceptors);
+    this.tls = tls;
   }
 
   @Override
@@ -202,7 +215,7 @@ public final class GrpcPeerTransport implements PeerTransport, AutoCloseable {
         return existing;
       }
       replaced[0] = existing;
-      return open(address);
+      return open(name, address);
     });
     if (replaced[0] != null) {
       log.info("peer {} moved from {} to {}; reconnecting", peer, replaced[0].address(), address);
@@ -217,9 +230,14 @@ public final class GrpcPeerTransport implements PeerTransport, AutoCloseable {
     return next;
   }
 
-  private PeerChannel open(HostPort address) {
-    NettyChannelBuilder builder = NettyChannelBuilder.forAddress(address.host(), address.port())
-        .usePlaintext()
+  private PeerChannel open(String peer, HostPort address) {
+    NettyChannelBuilder builder = NettyChannelBuilder.forAddress(address.host(), address.port());
+    if (tls == null) {
+      builder.usePlaintext();
+    } else {
+      builder.sslContext(tls.apply(peer));
+    }
+    builder
         // Replies only complete a future; the engine moves to its own thread before doing anything.
         .directExecutor()
         .maxInboundMessageSize(Limits.MAX_INBOUND_MESSAGE_BYTES)

@@ -74,7 +74,7 @@ class UpCommandTest {
   }
 
   /** {@code tally up} in its own JVM (test classpath, the test JVM's --add-opens, a small heap the nodes inherit). */
-  private Process startUp(Path home, Path dir, int base, Path output) throws IOException {
+  private Process startUp(Path home, Path dir, int base, Path output, String... extra) throws IOException {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.io.tmpdir=" + tmp.resolve("jvm-tmp")));
     for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -83,7 +83,11 @@ class UpCommandTest {
       }
     }
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.tally.node.cli.TallyCommand", "up",
-        "--nodes", "3", "--dir", dir.toString(), "--base-port", Integer.toString(base)));
+        "--dir", dir.toString(), "--base-port", Integer.toString(base)));
+    if (!List.of(extra).contains("--nodes")) {
+      cmd.addAll(List.of("--nodes", "3"));
+    }
+    cmd.addAll(List.of(extra));
     Files.createDirectories(tmp.resolve("jvm-tmp"));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("TALLY_"));
@@ -150,6 +154,49 @@ class UpCommandTest {
       }
       for (long pid : pids.values()) {
         ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+      }
+    }
+  }
+
+  @Test
+  void upTls_makesCertificatesOnce_andEveryNodeServesTlsOnly() throws Exception {
+    Path home = tmp.resolve("home");
+    Path dir = tmp.resolve("cluster");
+    Path output = tmp.resolve("up.out");
+    int base = freeBasePort(2);
+    Process up = startUp(home, dir, base, output, "--nodes", "2", "--tls");
+    try {
+      await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200))
+          .until(() -> read(output).contains("Ctrl-C stops the cluster") || !up.isAlive());
+      String text = read(output);
+      assertThat(up.isAlive()).as("tally up --tls is running; its output:%n%s", text).isTrue();
+      Path ca = dir.resolve("certs").resolve("ca.pem");
+      assertThat(text).contains("made certificates under " + dir.resolve("certs"), "Clients connect with --tls --ca " + ca);
+      for (String f : List.of("ca.pem", "ca-key.pem", "n1.pem", "n1-key.pem", "n2.pem", "n2-key.pem", "client.pem", "client-key.pem")) {
+        assertThat(dir.resolve("certs").resolve(f)).exists();
+      }
+      ManagedChannel n1 = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", base)
+          .sslContext(io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient().trustManager(ca.toFile()).build()).build();
+      ManagedChannel n2 = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", base + 10)
+          .sslContext(io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient().trustManager(ca.toFile()).build()).build();
+      ManagedChannel plain = TestNodes.channel(base);
+      try {
+        TestNodes.blocking(n1).increment(IncrementRequest.newBuilder().setKey("up:likes").setAmount(3).build());
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() ->
+            TestNodes.blocking(n2).get(GetRequest.newBuilder().setKey("up:likes").build()).getValue() == 3);
+        assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(io.grpc.StatusRuntimeException.class,
+            () -> TestNodes.blocking(plain).get(GetRequest.newBuilder().setKey("up:likes").build())).getStatus().getCode())
+            .isEqualTo(io.grpc.Status.Code.UNAVAILABLE);
+      } finally {
+        TestNodes.shutdown(n1);
+        TestNodes.shutdown(n2);
+        TestNodes.shutdown(plain);
+      }
+      up.destroy();
+      assertThat(up.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      if (up.isAlive()) {
+        up.destroyForcibly();
       }
     }
   }

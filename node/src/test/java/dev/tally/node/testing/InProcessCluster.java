@@ -53,6 +53,8 @@ public final class InProcessCluster implements AutoCloseable {
     private Duration claimTimeout = Duration.ofSeconds(3);
     /** On the harness's own stubs (stub, status, value): an auth test's all-roles token. */
     private io.grpc.ClientInterceptor[] stubInterceptors = new io.grpc.ClientInterceptor[0];
+    private final Map<String, Map<String, String>> nodeSettings = new LinkedHashMap<>();
+    private java.util.function.IntFunction<ManagedChannel> clientChannels = TestNodes::channel;
 
     public Spec() {
       settings.put("gossip-interval", "20ms");
@@ -82,6 +84,18 @@ public final class InProcessCluster implements AutoCloseable {
 
     public Spec set(String key, String value) {
       settings.put(key, value);
+      return this;
+    }
+
+    /** A setting of one node only (its own certificate, say), over {@link #set}. */
+    public Spec setOn(String node, String key, String value) {
+      nodeSettings.computeIfAbsent(node, n -> new LinkedHashMap<>()).put(key, value);
+      return this;
+    }
+
+    /** How the cluster's own channels reach a client port (a TLS channel when the nodes serve TLS). */
+    public Spec clientChannels(java.util.function.IntFunction<ManagedChannel> channels) {
+      this.clientChannels = channels;
       return this;
     }
 
@@ -187,6 +201,7 @@ public final class InProcessCluster implements AutoCloseable {
   public NodeConfig config(String name) {
     Slot s = slots.get(name);
     Map<String, String> flags = new HashMap<>(spec.settings);
+    flags.putAll(spec.nodeSettings.getOrDefault(s.name(), Map.of()));
     flags.put("name", s.name());
     flags.put("dc", s.dc());
     flags.put("data-dir", s.dir().toString());
@@ -211,7 +226,7 @@ public final class InProcessCluster implements AutoCloseable {
         .withReplicaClaimTimeout(spec.claimTimeout);
     TallyNode node = TallyNode.start(config(name), options);
     running.put(name, node);
-    channels.put(name, TestNodes.channel(node));
+    channels.put(name, spec.clientChannels.apply(node.clientPort()));
     return node;
   }
 

@@ -123,11 +123,29 @@ abstract class ClientCommand implements Callable<Integer> {
   String errorLine(TallyException e) {
     if (e instanceof UnavailableException) {
       // The attempts and the last endpoint matter here, and so does where a default target came from.
-      return oneLine("error: " + e.getMessage() + timeoutHint(e) + (options.target != null ? "" : "; the target "
+      return oneLine("error: " + e.getMessage() + timeoutHint(e) + tlsHint(e) + (options.target != null ? "" : "; the target "
           + resolved.target() + " is " + resolved.source() + "; pass --target to call another"));
     }
     String description = e.description().isEmpty() ? "" : ": " + e.description();
     return oneLine("error: " + e.code() + description);
+  }
+
+  /**
+   * Names the likely cause of a failed connection that gRPC describes by its internals: a node
+   * serving TLS closes a plaintext connection without a word ("Network closed for unknown
+   * reason"), and a failed handshake comes back as the TLS engine's exception.
+   */
+  private String tlsHint(TallyException e) {
+    String message = String.valueOf(e.getMessage());
+    if (!options.security.tlsOn()) {
+      return message.contains("Network closed for unknown reason")
+          ? "; if the node serves TLS (tls-cert), add --tls and --ca FILE" : "";
+    }
+    // The TLS engines' own words ("General OpenSslEngine problem", "PKIX path building failed").
+    return message.contains("SslHandler") || message.contains("PKIX") || message.contains("SSL")
+        ? "; the TLS handshake failed: check that --ca holds the CA that signed the node's certificate, that the "
+            + "certificate names the host in --target, and --cert/--key if the node asks for a client certificate"
+        : "";
   }
 
   /** Says which timeout ran out, since gRPC's own words for it are about its internals. */

@@ -55,6 +55,8 @@ class AuthFailoverTest {
     IncrementRequest.Builder req = IncrementRequest.newBuilder().setKey("shared").setRequestId("r-1");
 
     assertThat(as(c, "n1", A).increment(req.setAmount(5).build()).getValue()).isEqualTo(5);
+    // n2's answer below is its own value after applying: wait until a's write has replicated to it.
+    c.awaitValues(Map.of("shared", 5L));
     // b's request with the same id, retried on n2 naming n1: n1 knows only a's, so b's counts.
     assertThat(as(c, "n2", B).increment(req.setAmount(7).addPriorNodes("n1").build()).getValue()).isEqualTo(12);
     // a's retry on n2 naming n1 finds a's write there: its first result, and nothing more counted.

@@ -1,11 +1,8 @@
 package dev.tally.node.tls;
 
-import java.net.Socket;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.Objects;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * The trust manager of a channel to one peer: the server's certificate must chain to the cluster
@@ -14,7 +11,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * nothing is pushed to it and it never counts as an ack. The address is deliberately not checked:
  * it comes from membership, the name is what the certificate vouches for.
  */
-public final class NameBoundTrustManager extends X509ExtendedTrustManager {
+public final class NameBoundTrustManager extends ChainOnlyTrustManager {
   private final ReloadingTrustManager cas;
   private final String peerName;
 
@@ -37,25 +34,9 @@ public final class NameBoundTrustManager extends X509ExtendedTrustManager {
     cas.checkClientTrusted(chain, authType);
   }
 
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-    checkClientTrusted(chain, authType);
-  }
 
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-    checkServerTrusted(chain, authType);
-  }
 
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-    checkClientTrusted(chain, authType);
-  }
 
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-    checkServerTrusted(chain, authType);
-  }
 
   @Override
   public X509Certificate[] getAcceptedIssuers() {

@@ -1,15 +1,12 @@
 package dev.tally.node.tls;
 
-import java.net.Socket;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.List;
-import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
-import javax.net.ssl.X509ExtendedTrustManager;
 import javax.net.ssl.X509TrustManager;
 
 /**
@@ -20,7 +17,7 @@ import javax.net.ssl.X509TrustManager;
  *
  * <p>Threads: handshakes on any thread read {@code current} (volatile); the reloader writes it.
  */
-public final class ReloadingTrustManager extends X509ExtendedTrustManager {
+public final class ReloadingTrustManager extends ChainOnlyTrustManager {
   private record Current(List<X509Certificate> cas, X509TrustManager delegate) {}
 
   private volatile Current current;
@@ -68,25 +65,9 @@ public final class ReloadingTrustManager extends X509ExtendedTrustManager {
     current.delegate().checkServerTrusted(chain, authType);
   }
 
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-    checkClientTrusted(chain, authType);
-  }
 
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-    checkServerTrusted(chain, authType);
-  }
 
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-    checkClientTrusted(chain, authType);
-  }
 
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-    checkServerTrusted(chain, authType);
-  }
 
   @Override
   public X509Certificate[] getAcceptedIssuers() {

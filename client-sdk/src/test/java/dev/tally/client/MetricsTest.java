@@ -99,6 +99,9 @@ class MetricsTest {
     cluster.node(w.connectedEndpoint().get()).stop();
     await().until(() -> registry.find("tally.client.watch.reconnects").counter() != null
         && registry.find("tally.client.watch.reconnects").counter().count() == 1);
+    // Close once the new stream is up: grpc's in-process transport throws (NPE in InProcessTransport)
+    // when a stream is cancelled before its server side has started.
+    await().until(() -> w.connectedEndpoint().isPresent());
     w.close();
   }
 }

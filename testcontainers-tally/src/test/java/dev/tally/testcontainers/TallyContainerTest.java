@@ -1,0 +1,71 @@
+package dev.tally.testcontainers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tally.client.TallyClient;
+import dev.tally.client.TallyException;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** One node in a container: settings reach the node, the SDK counts exactly, TLS on refuses plaintext. */
+@DockerGate
+class TallyContainerTest {
+
+    @Test
+    void settingsNameAndDc_reachTheNode_andIncrementsCountExactly() throws Exception {
+        try (TallyContainer node = new TallyContainer(TestImage.get()).withName("alpha").withDc("dc7")
+                .withSetting("durability", "sync").withSetting("dedupe-window", "5m")) {
+            node.start();
+            try (TallyClient client = TallyClient.builder().target(node.getTarget()).deadline(Duration.ofSeconds(5))
+                    .build()) {
+                assertThat(client.increment("orders", 3).value()).isEqualTo(3);
+                assertThat(client.decrement("orders", 1).value()).isEqualTo(2);
+                assertThat(client.increment("orders", 40).value()).isEqualTo(42);
+                assertThat(client.get("orders").value()).isEqualTo(42);
+            }
+            HttpResponse<String> metrics = get(node.getMetricsUrl());
+            assertThat(metrics.statusCode()).isEqualTo(200);
+            assertThat(metrics.body()).contains("node=\"alpha\"").contains("dc=\"dc7\"")
+                    .contains("tally_grpc_server_calls_seconds_count");
+            assertThat(get(node.getHealthUrl()).statusCode()).isEqualTo(200);
+            assertThat(node.getEnvMap()).containsEntry("TALLY_DURABILITY", "sync").containsEntry("TALLY_DEDUPE_WINDOW", "5m");
+            System.out.println("image exposes the HTTP port " + TallyContainer.HTTP_PORT + ": " + node.hasHttpPort());
+            assertThatThrownBy(node::getCaCertificatePath).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("withTls()");
+        }
+    }
+
+    @Test
+    void tls_clientTrustingTheCaCounts_plaintextClientIsRefused() throws Exception {
+        try (TallyContainer node = new TallyContainer(TestImage.get()).withTls()) {
+            node.start();
+            assertThat(Files.readString(node.getCaCertificatePath())).startsWith("-----BEGIN CERTIFICATE-----");
+            try (TallyClient client = TallyClient.builder().target(node.getTarget())
+                    .useTls(node.getCaCertificatePath()).deadline(Duration.ofSeconds(5)).build()) {
+                assertThat(client.increment("secure", 5).value()).isEqualTo(5);
+                assertThat(client.get("secure").value()).isEqualTo(5);
+            }
+            try (TallyClient plaintext = TallyClient.builder().target(node.getTarget()).usePlaintext()
+                    .deadline(Duration.ofSeconds(2)).build()) {
+                assertThatThrownBy(() -> plaintext.increment("secure", 1)).isInstanceOf(TallyException.class);
+            }
+            // The refused write changed nothing.
+            try (TallyClient client = TallyClient.builder().target(node.getTarget())
+                    .useTls(node.getCaCertificatePath()).build()) {
+                assertThat(client.get("secure").value()).isEqualTo(5);
+            }
+        }
+    }
+
+    private static HttpResponse<String> get(String url) throws IOException, InterruptedException {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+}

@@ -12,7 +12,6 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
-import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.images.builder.Transferable;
 import org.testcontainers.utility.DockerImageName;
 
@@ -23,7 +22,8 @@ import org.testcontainers.utility.DockerImageName;
  * #getMetricsUrl()}, {@code /health}) and, when the image exposes it, the HTTP gateway port
  * ({@link #getHttpUrl()}). {@link #start()} returns once the node's {@code /health} answers 200,
  * which the node does only when it serves clients (gRPC health SERVING: replica id confirmed, store
- * taking writes), so the first call of a test does not race the node's start.
+ * taking writes), so the first call of a test does not race the node's start; a node that exits
+ * (say, refusing a setting) fails the start at once with its log.
  *
  * <p>Settings: {@link #withSetting} takes any node setting by its key (docs/configuration.md) and
  * passes it as the {@code TALLY_*} environment variable; {@link #withName} and {@link #withDc}
@@ -74,8 +74,7 @@ public class TallyContainer extends GenericContainer<TallyContainer> {
     public TallyContainer(DockerImageName image) {
         super(image);
         addExposedPorts(CLIENT_PORT, METRICS_PORT);
-        waitingFor(Wait.forHttp("/health").forPort(METRICS_PORT).forStatusCode(200)
-                .withStartupTimeout(DEFAULT_STARTUP_TIMEOUT));
+        waitingFor(new HealthWait().withStartupTimeout(DEFAULT_STARTUP_TIMEOUT));
     }
 
     /**

@@ -14,7 +14,10 @@ import java.nio.file.Files;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** One node in a container: settings reach the node, the SDK counts exactly, TLS on refuses plaintext. */
+/**
+ * One node in a container: settings reach the node, the SDK counts exactly, TLS on refuses
+ * plaintext, a refused setting fails the start with the node's own message.
+ */
 @DockerGate
 class TallyContainerTest {
 
@@ -61,6 +64,15 @@ class TallyContainerTest {
                     .useTls(node.getCaCertificatePath()).build()) {
                 assertThat(client.get("secure").value()).isEqualTo(5);
             }
+        }
+    }
+
+    @Test
+    void settingTheNodeRefuses_failsTheStartAtOnce_withTheNodesWordsAboutTheKey() {
+        try (TallyContainer node = new TallyContainer(TestImage.get()).withSetting("durability", "sometimes")) {
+            long t0 = System.nanoTime();
+            assertThatThrownBy(node::start).hasStackTraceContaining("durability").hasStackTraceContaining("sometimes");
+            System.out.printf("refused in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         }
     }
 

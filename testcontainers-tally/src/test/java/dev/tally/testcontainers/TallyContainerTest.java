@@ -13,6 +13,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.testcontainers.images.builder.ImageFromDockerfile;
+import org.testcontainers.utility.DockerImageName;
 
 /**
  * One node in a container: settings reach the node, the SDK counts exactly, TLS on refuses
@@ -73,6 +75,19 @@ class TallyContainerTest {
             long t0 = System.nanoTime();
             assertThatThrownBy(node::start).hasStackTraceContaining("durability").hasStackTraceContaining("sometimes");
             System.out.printf("refused in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    /** An image that lists 7404 in EXPOSE (as images with the HTTP gateway do) gets it published. */
+    @Test
+    void imageExposingTheHttpPort_getsItPublished() throws Exception {
+        String base = TestImage.get();
+        ImageFromDockerfile withHttp = new ImageFromDockerfile("tally-testcontainers-http-port:test", false)
+                .withDockerfileFromBuilder(b -> b.from(base).expose(TallyContainer.HTTP_PORT).build());
+        try (TallyContainer node = new TallyContainer(DockerImageName.parse(withHttp.get()))) {
+            node.start();
+            assertThat(node.hasHttpPort()).isTrue();
+            assertThat(node.getHttpUrl()).isEqualTo("http://" + node.getHost() + ":" + node.getMappedPort(TallyContainer.HTTP_PORT));
         }
     }
 

@@ -47,7 +47,7 @@ class UpCommandTest {
     return cl.execute(args);
   }
 
-  /** A base port whose 3 nodes' ports (client, peer, membership TCP+UDP, metrics) were all free a moment ago. */
+  /** A base port whose 3 nodes' ports (client, peer, membership TCP+UDP, metrics, HTTP) were all free a moment ago. */
   private static int freeBasePort(int nodes) {
     for (int attempt = 0; attempt < 200; attempt++) {
       int base = 20_000 + 10 * ThreadLocalRandom.current().nextInt(3_000);
@@ -61,7 +61,7 @@ class UpCommandTest {
   private static boolean allFree(int base, int nodes) {
     InetAddress lo = InetAddress.getLoopbackAddress();
     for (int i = 0; i < nodes; i++) {
-      for (int off = 0; off < 4; off++) {
+      for (int off = 0; off < 5; off++) {
         int port = base + 10 * i + off;
         try (ServerSocket s = new ServerSocket(port, 1, lo); DatagramSocket u = new DatagramSocket(port, lo)) {
           s.setReuseAddress(true);

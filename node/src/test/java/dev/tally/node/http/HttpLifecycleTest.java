@@ -39,6 +39,25 @@ class HttpLifecycleTest {
   }
 
   @Test
+  void idleConnection_isClosedAfterMaxConnectionIdle_butAnSseStreamIsKeptByItsHeartbeats() throws Exception {
+    try (TallyNode node = TestNodes.start(dir, "http-port", Integer.toString(TestNodes.freePort()),
+        "max-connection-idle", "500ms", "http-sse-heartbeat", "100ms")) {
+      try (java.net.Socket idle = new java.net.Socket("127.0.0.1", node.httpPort())) {
+        idle.setSoTimeout(10_000);
+        assertThat(idle.getInputStream().read()).as("closed by the node").isEqualTo(-1);
+      }
+      try (SseStream s = SseStream.open(HttpClient.newHttpClient(), "http://127.0.0.1:" + node.httpPort()
+          + "/v1/counters:watch?keys=kept")) {
+        s.nextData("value", Duration.ofSeconds(10));
+        long until = System.nanoTime() + Duration.ofMillis(1500).toNanos();
+        while (System.nanoTime() < until) {
+          assertThat(s.nextLine(Duration.ofSeconds(5))).doesNotStartWith("<");
+        }
+      }
+    }
+  }
+
+  @Test
   void zero_disablesThePort() {
     try (TallyNode node = TestNodes.start(dir, "http-port", "0")) {
       assertThat(node.httpPort()).isEqualTo(-1);

@@ -239,11 +239,14 @@ public final class Importer {
 
   /** The change from {@code from} toward {@code target}, clamped to what one Increment/Decrement takes. */
   static long step(long from, long target) {
+    long diff;
     try {
-      return Math.subtractExact(target, from);
+      diff = Math.subtractExact(target, from);
     } catch (ArithmeticException e) {
       return target > from ? Long.MAX_VALUE : -Long.MAX_VALUE;
     }
+    // A Decrement's amount is at most 2^63 - 1: -2^63 takes a second step of 1.
+    return diff == Long.MIN_VALUE ? -Long.MAX_VALUE : diff;
   }
 
   private void fail(String message) {

@@ -186,7 +186,7 @@ class ImportRedisCommandTest {
 
     Cli.Result flag = Cli.run("import", "redis", "--url", "redis://127.0.0.1", "--pattern", "x*");
     assertThat(flag.exitCode()).isEqualTo(2);
-    assertThat(flag.err()).contains("tally import redis: Unknown option: '--pattern'");
+    assertThat(flag.err()).contains("tally import redis: Unknown options: '--pattern'");
 
     int closed = TestNodes.freePort();
     Cli.Result down = Cli.run("import", "redis", "--url", "redis://127.0.0.1:" + closed,

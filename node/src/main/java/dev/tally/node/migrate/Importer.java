@@ -78,7 +78,7 @@ public final class Importer {
   /** Most failure messages kept for the summary. */
   static final int SHOWN_FAILURES = 5;
   /** Writes in flight at once. */
-  static final int WINDOW = 64;
+  static final int WINDOW = 256;
   private static final int WRITE_ROUNDS = 2;
 
   private final TallyClient client;

@@ -83,6 +83,10 @@ public final class ExportCommand extends ClientCommand {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--target: " + e.getMessage(), e);
     }
     boolean toStdout = out.equals("-");
+    if (toStdout && options.json) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "--json prints a summary on stdout, which --out - uses for the export; give --out FILE");
+    }
     Path file = toStdout ? null : Path.of(out).toAbsolutePath();
     Path temp = null;
     long started = System.nanoTime();
@@ -122,6 +126,10 @@ public final class ExportCommand extends ClientCommand {
           + (prefix.isEmpty() ? "" : " with prefix '" + prefix + "'") + " to " + (toStdout ? "stdout" : file)
           + String.format(java.util.Locale.ROOT, " in %.1fs", seconds));
       err.flush();
+      if (options.json) {
+        stdout.println(dev.tally.node.migrate.SummaryJson.export(written, node, file.toString(), seconds));
+        stdout.flush();
+      }
       return ExitCodes.OK;
     } catch (StatusRuntimeException e) {
       progress.done();

@@ -89,6 +89,10 @@ public final class ImportCommand implements Runnable {
       }
       err.println(summaryLine(sourceName(), s));
       err.flush();
+      if (options.json) {
+        out.println(dev.tally.node.migrate.SummaryJson.of(sourceName(), s));
+        out.flush();
+      }
       return s.failed() > 0 ? ExitCodes.CALL_FAILED : ExitCodes.OK;
     }
 

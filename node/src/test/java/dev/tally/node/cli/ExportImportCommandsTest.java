@@ -143,6 +143,12 @@ class ExportImportCommandsTest {
     assertThat(again.err()).contains("imported 0, unchanged " + values.size() + ", skipped 0, failed 0");
     assertThat(read(destChannel)).isEqualTo(values);
     assertThat(destWrites.get()).isEqualTo(writesAfterFirst);
+
+    Cli.Result summary = Cli.run("import", "jsonl", "--in", file.toString(), "--target", target(dest), "--json");
+    assertThat(summary.exitCode()).as(summary.toString()).isZero();
+    assertThat(summary.out()).isEqualTo("{\"source\":" + new ObjectMapper().writeValueAsString(file.toString())
+        + ",\"dry_run\":false,\"imported\":0,\"unchanged\":" + values.size() + ",\"skipped\":{\"non_integer\":0,"
+        + "\"not_string\":0,\"out_of_range\":0,\"invalid_key\":0},\"failed\":0}\n");
   }
 
   @Test
@@ -195,6 +201,10 @@ class ExportImportCommandsTest {
     Cli.Result batch = Cli.run("import", "jsonl", "--in", "x", "--batch", "5000");
     assertThat(batch.exitCode()).isEqualTo(2);
     assertThat(batch.err()).contains("--batch is 1..1000");
+
+    Cli.Result jsonToStdout = Cli.run("export", "--out", "-", "--json");
+    assertThat(jsonToStdout.exitCode()).isEqualTo(2);
+    assertThat(jsonToStdout.err()).contains("--json prints a summary on stdout");
 
     Cli.Result noSub = Cli.run("import");
     assertThat(noSub.exitCode()).isEqualTo(2);

@@ -161,6 +161,33 @@ class ExportImportCommandsTest {
   }
 
   @Test
+  void export_firstTargetDown_resumesOnTheNext() throws IOException {
+    int down = TestNodes.freePort();
+    Path file = dir.resolve("resumed.jsonl");
+
+    Cli.Result r = Cli.run("export", "--out", file.toString(), "--target", "127.0.0.1:" + down + "," + target(source));
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.err()).contains("export from 127.0.0.1:" + down + " interrupted after 0 counters: UNAVAILABLE")
+        .contains("exported " + values.size() + " counters from " + target(source));
+    assertThat(Files.readAllLines(file)).hasSize(values.size());
+  }
+
+  @Test
+  void export_nodeDown_failsAndLeavesNoFile() throws IOException {
+    Path file = dir.resolve("never.jsonl");
+
+    Cli.Result r = Cli.run("export", "--out", file.toString(), "--target", "127.0.0.1:" + TestNodes.freePort());
+
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+    assertThat(r.err()).contains("error: export failed: UNAVAILABLE").contains("was not written");
+    assertThat(file).doesNotExist();
+    try (var left = Files.list(dir)) {
+      assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith(".never.jsonl"));
+    }
+  }
+
+  @Test
   void importJsonl_invalidLines_importNothing_andNameTheLines() throws IOException {
     Path bad = dir.resolve("bad.jsonl");
     Files.writeString(bad, String.join("\n", List.of(

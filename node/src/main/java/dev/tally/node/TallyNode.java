@@ -9,6 +9,7 @@ import dev.tally.gossip.engine.ReplicaConfig;
 import dev.tally.gossip.membership.MemberState;
 import dev.tally.gossip.store.StoreException;
 import dev.tally.gossip.time.Clock;
+import dev.tally.node.api.AdminServiceImpl;
 import dev.tally.node.api.ClusterServiceImpl;
 import dev.tally.node.auth.AuthInterceptor;
 import dev.tally.node.auth.Credentials;
@@ -116,7 +117,7 @@ import org.slf4j.LoggerFactory;
 public final class TallyNode implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TallyNode.class);
   private static final List<String> SERVICES =
-      List.of("", "tally.v1.CounterService", "tally.v1.ClusterService");
+      List.of("", "tally.v1.CounterService", "tally.v1.ClusterService", "tally.v1.AdminService");
   private static final Duration REPLICA_START_TIMEOUT = Duration.ofMinutes(5);
   /** A retried write's unreachable prior node is asked again after this, doubling up to the max. */
   private static final Duration FAILOVER_RETRY_MIN = Duration.ofMillis(500);
@@ -400,6 +401,7 @@ public final class TallyNode implements AutoCloseable {
         new ClusterServiceImpl(new ReplicatedClusterStatus(config, replica::replicaId, () -> identity == null ? "" : identity.change(),
             this::clientPort,
             membership::members, replica::peerStatus, failoverResolver::pending)),
+        new AdminServiceImpl(store::exportCursor, reads),
         healthService,
         ProtoReflectionServiceV1.newInstance());
     NodeNameHeader nodeName = new NodeNameHeader(config.name());

@@ -498,7 +498,8 @@ public final class TallyNode implements AutoCloseable {
     HttpGateway.Settings settings = new HttpGateway.Settings(config.host(), config.httpPort(), serviceDefinitions,
         RequestParsing::guard, tls == null ? null : tls.keyManager(), tls == null ? null : tls.clientCaTrustManager(),
         config.httpCorsOrigins(), config.httpSseHeartbeat(), config.maxClientMessageBytes(),
-        config.maxCallsPerConnection(), config.maxConnectionIdle(), config.handshakeTimeout(), version());
+        config.maxCallsPerConnection(), config.maxConnectionIdle(), config.handshakeTimeout(), config.keepaliveTime(),
+        config.keepaliveTimeout(), version());
     try {
       http = HttpGateway.start(settings, registry);
     } catch (IOException e) {

@@ -16,7 +16,7 @@ public enum ConfigKey {
   CLUSTER_ID("cluster-id", "ID",
       "Cluster id; the node refuses a data dir written for another cluster id.", "tally", null),
   HOST("host", "ADDRESS",
-      "Address the node binds its client, peer and membership ports to; 0.0.0.0 (or ::) binds every interface and then needs advertise-host.",
+      "Address the node binds its client, HTTP, peer and membership ports to; 0.0.0.0 (or ::) binds every interface and then needs advertise-host.",
       "127.0.0.1", null),
   ADVERTISE_HOST("advertise-host", "ADDRESS",
       "Address peers and clients are told to use for this node (its name or IP as they reach it); required when host is 0.0.0.0 or ::.",

@@ -160,6 +160,11 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
       return;
     }
     HttpRoute route = ((RouteTable.Found) found).route();
+    if (route.serverStreaming() && method.equals("HEAD")) {
+      // A stream has no length to describe; HEAD would hold a Watch open for nothing.
+      reply(ctx, start, route.label(), method, origin, keepAlive, notAllowed(method, path, Set.of(route.httpMethod())));
+      return;
+    }
     Metadata headers = new Metadata();
     Message request;
     try {

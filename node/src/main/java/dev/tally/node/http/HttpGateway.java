@@ -71,7 +71,7 @@ public final class HttpGateway implements AutoCloseable {
   public record Settings(String host, int port, List<ServerServiceDefinition> services,
       UnaryOperator<ServerServiceDefinition> guard, X509ExtendedKeyManager tls, X509ExtendedTrustManager clientCas,
       List<String> corsOrigins, Duration sseHeartbeat, int maxBodyBytes, int maxStreamsPerConnection,
-      Duration idleTimeout, Duration handshakeTimeout, String version) {
+      Duration idleTimeout, Duration handshakeTimeout, Duration keepaliveTime, Duration keepaliveTimeout, String version) {
     public Settings {
       services = List.copyOf(services);
       corsOrigins = List.copyOf(corsOrigins);

@@ -36,7 +36,8 @@ import java.util.concurrent.TimeUnit;
  * knowledge or upgrade); HTTP/2 streams become child channels that speak HTTP/1-style objects
  * ({@link Http2StreamFrameToHttpObjectCodec}), so one {@link GatewayHandler} serves both. Every
  * connection is registered with {@link HttpConnections} for its life, closed after
- * max-connection-idle without traffic, and (TLS) after handshake-timeout without a handshake.
+ * max-connection-idle without traffic, and (TLS) after handshake-timeout without a handshake;
+ * HTTP/2 connections are pinged after keepalive-time of silence ({@link Http2Keepalive}).
  */
 final class HttpPipeline extends ChannelInitializer<SocketChannel> {
   static final AttributeKey<String> CONNECTION_ID = AttributeKey.valueOf("tally-http-connection");
@@ -86,7 +87,7 @@ final class HttpPipeline extends ChannelInitializer<SocketChannel> {
         @Override
         protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
           if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
-            ctx.pipeline().addLast(http2Codec(), multiplex());
+            ctx.pipeline().addLast(http2Codec(), keepalive(), multiplex());
           } else {
             ctx.pipeline().addLast(new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADERS, 8192));
             http1(ctx.pipeline());
@@ -98,7 +99,7 @@ final class HttpPipeline extends ChannelInitializer<SocketChannel> {
     HttpServerCodec source = new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADERS, 8192);
     HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(source, protocol ->
         AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
-            ? new Http2ServerUpgradeCodec(http2Codec(), multiplex()) : null, settings.maxBodyBytes()) {
+            ? new Http2ServerUpgradeCodec(http2Codec(), keepalive(), multiplex()) : null, settings.maxBodyBytes()) {
       @Override
       protected boolean shouldHandleUpgradeRequest(io.netty.handler.codec.http.HttpRequest req) {
         // An upgrade request with a body over the limit is answered by the aggregator behind.
@@ -108,7 +109,7 @@ final class HttpPipeline extends ChannelInitializer<SocketChannel> {
     p.addLast("h2c", new CleartextHttp2ServerUpgradeHandler(source, upgrade, new ChannelInitializer<Channel>() {
       @Override
       protected void initChannel(Channel c) {
-        c.pipeline().addLast(http2Codec(), multiplex());
+        c.pipeline().addLast(http2Codec(), keepalive(), multiplex());
       }
     }));
     http1(p);
@@ -119,6 +120,10 @@ final class HttpPipeline extends ChannelInitializer<SocketChannel> {
         .maxConcurrentStreams(settings.maxStreamsPerConnection())
         .maxHeaderListSize(MAX_HEADERS + MAX_INITIAL_LINE);
     return Http2FrameCodecBuilder.forServer().initialSettings(initial).validateHeaders(true).build();
+  }
+
+  private Http2Keepalive keepalive() {
+    return new Http2Keepalive(settings.keepaliveTime(), settings.keepaliveTimeout());
   }
 
   private Http2MultiplexHandler multiplex() {

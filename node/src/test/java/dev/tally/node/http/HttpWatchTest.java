@@ -123,5 +123,7 @@ class HttpWatchTest {
     HttpRestTest.assertError(http.get("/v1/counters:watch"), 400, "INVALID_ARGUMENT");
     HttpRestTest.assertError(http.get("/v1/counters:watch?keys=" + "k".repeat(4097)), 400, "INVALID_ARGUMENT");
     HttpRestTest.assertError(http.get("/v1/counters:watch?keys=a&other=1"), 400, "INVALID_ARGUMENT");
+    assertThat(http.method("HEAD", "/v1/counters:watch?keys=a").status()).isEqualTo(405);
+    assertThat(http.method("HEAD", "/v1/counters/a").status()).isEqualTo(200);
   }
 }

@@ -36,6 +36,8 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
   private static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   static final Metadata.Key<String> NODE = Metadata.Key.of("tally-node", Metadata.ASCII_STRING_MARSHALLER);
   private static final int SHOWN_PATH_CHARS = 200;
+  /** How long the rest of an oversized body is read (and dropped) after the 413, at most. */
+  private static final Duration OVERSIZED_DRAIN = Duration.ofSeconds(2);
 
   /** What every connection's handler shares; immutable or thread-safe. */
   record Shared(RouteTable routes, ManagedChannel channel, HttpConnections connections, Cors cors, StaticAssets assets,
@@ -48,8 +50,18 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
       cors.decorate(m.headers().get(HttpHeaderNames.ORIGIN), r.headers());
       metrics.record(HttpMetrics.UNMATCHED, m instanceof io.netty.handler.codec.http.HttpRequest q ? q.method().name() : "OTHER",
           413, System.nanoTime());
-      // The body is still arriving: close after answering rather than read it.
-      ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+      r.headers().set(HttpHeaderNames.CONNECTION, io.netty.handler.codec.http.HttpHeaderValues.CLOSE);
+      // The body is still arriving. Closing at once would reset the connection over the unread
+      // bytes, and a client still sending then loses the answer; so half-close after answering,
+      // let the aggregator discard the rest, and close for good after a short drain.
+      ctx.writeAndFlush(r).addListener(f -> {
+        if (f.isSuccess() && ctx.channel() instanceof io.netty.channel.socket.SocketChannel socket) {
+          socket.shutdownOutput();
+          ctx.executor().schedule(() -> ctx.close(), OVERSIZED_DRAIN.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } else {
+          ctx.close();
+        }
+      });
     }
   }
 

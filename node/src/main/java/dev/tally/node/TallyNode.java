@@ -9,6 +9,7 @@ import dev.tally.gossip.engine.ReplicaConfig;
 import dev.tally.gossip.membership.MemberState;
 import dev.tally.gossip.store.StoreException;
 import dev.tally.gossip.time.Clock;
+import dev.tally.node.api.AdminServiceImpl;
 import dev.tally.node.api.ClusterServiceImpl;
 import dev.tally.node.auth.AuthInterceptor;
 import dev.tally.node.auth.Credentials;
@@ -50,6 +51,7 @@ import dev.tally.peer.v1.NodeRef;
 import java.util.Collection;
 import java.util.function.Supplier;
 import dev.tally.node.write.ReplicaThread;
+import dev.tally.node.http.HttpGateway;
 import dev.tally.node.tls.NodeTls;
 import dev.tally.node.tls.TlsReloader;
 import io.grpc.BindableService;
@@ -115,7 +117,7 @@ import org.slf4j.LoggerFactory;
 public final class TallyNode implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TallyNode.class);
   private static final List<String> SERVICES =
-      List.of("", "tally.v1.CounterService", "tally.v1.ClusterService");
+      List.of("", "tally.v1.CounterService", "tally.v1.ClusterService", "tally.v1.AdminService");
   private static final Duration REPLICA_START_TIMEOUT = Duration.ofMinutes(5);
   /** A retried write's unreachable prior node is asked again after this, doubling up to the max. */
   private static final Duration FAILOVER_RETRY_MIN = Duration.ofMillis(500);
@@ -230,6 +232,8 @@ public final class TallyNode implements AutoCloseable {
   private Server peerServer;
   private List<ServerServiceDefinition> serviceDefinitions = List.of();
   private MetricsHttpServer metricsServer;
+  /** The HTTP/JSON gateway, or null when http-port is 0. */
+  private HttpGateway http;
   /** The token file in force, or null when auth-tokens is not set. */
   private TokenStore tokens;
   /** Transport security, or null when tls-cert is not set. */
@@ -398,6 +402,7 @@ public final class TallyNode implements AutoCloseable {
         new ClusterServiceImpl(new ReplicatedClusterStatus(config, replica::replicaId, () -> identity == null ? "" : identity.change(),
             this::clientPort,
             membership::members, replica::peerStatus, failoverResolver::pending, writeMeters::writesApplied)),
+        new AdminServiceImpl(store::exportCursor, reads),
         healthService,
         ProtoReflectionServiceV1.newInstance());
     NodeNameHeader nodeName = new NodeNameHeader(config.name());
@@ -460,6 +465,7 @@ public final class TallyNode implements AutoCloseable {
       throw new NodeStartException("cannot serve the peer port on " + config.host() + ":" + config.peerPort()
           + ": " + e.getMessage() + " (is another process using it? set peer-port)", e);
     }
+    startHttp();
     membership.start(clientPort(), mutualPeers ? tls.writeMembershipStores(config.dataDir().resolve(MEMBERSHIP_TLS_DIR)) : null);
     settleReplicaId(clock, options.replicaClaimTimeout());
     if (config.metricsPort() != 0) {
@@ -473,11 +479,49 @@ public final class TallyNode implements AutoCloseable {
     }
     serving = true;
     publishHealth();
-    log.info("tally node '{}' (dc {}, replica {}) serving gRPC on {}:{}, peers on {}:{} (membership :{}), advertised as {}{}",
+    log.info("tally node '{}' (dc {}, replica {}) serving gRPC on {}:{}, peers on {}:{} (membership :{}), advertised as {}{}{}",
         config.name(), config.dc(), ReplicaIds.format(store.replicaId()), config.host(), clientPort(), config.host(),
         config.peerPort(), config.membershipPort(), config.advertiseHost(),
         metricsServer == null ? ", metrics off" : ", metrics on http://" + config.metricsHost() + ":" + metricsServer.port()
-            + "/metrics" + (config.metricsAuth() == MetricsAuth.TOKEN ? " (admin token)" : ""));
+            + "/metrics" + (config.metricsAuth() == MetricsAuth.TOKEN ? " (admin token)" : ""),
+        http == null ? ", HTTP off" : ", HTTP/JSON on " + (tls == null ? "http" : "https") + "://" + config.host() + ":"
+            + http.port());
+  }
+
+  /**
+   * The HTTP/JSON port: the gateway serves the client port's own service definitions in-process
+   * (guarded the same way), so an HTTP call meets the same interceptors as a gRPC one.
+   */
+  private void startHttp() {
+    if (config.httpPort() == 0) {
+      return;
+    }
+    HttpGateway.Settings settings = new HttpGateway.Settings(config.host(), config.httpPort(), serviceDefinitions,
+        RequestParsing::guard, tls == null ? null : tls.keyManager(), tls == null ? null : tls.clientCaTrustManager(),
+        config.httpCorsOrigins(), config.httpSseHeartbeat(), config.maxClientMessageBytes(),
+        config.maxCallsPerConnection(), config.maxConnectionIdle(), config.handshakeTimeout(), config.keepaliveTime(),
+        config.keepaliveTimeout(), version());
+    try {
+      http = HttpGateway.start(settings, registry);
+    } catch (IOException e) {
+      throw new NodeStartException("cannot serve HTTP on " + config.host() + ":" + config.httpPort() + ": " + e.getMessage()
+          + " (is another process using it? set http-port, or http-port 0 to disable it)", e);
+    }
+  }
+
+  private static String version() {
+    String v = TallyNode.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  /** The bound HTTP/JSON port, or -1 when http-port is 0. */
+  public int httpPort() {
+    return http == null ? -1 : http.port();
+  }
+
+  /** HTTP connections open now on the HTTP port (tests), 0 when it is off. */
+  public int openHttpConnections() {
+    return http == null ? 0 : http.openConnections();
   }
 
   /**
@@ -672,11 +716,17 @@ public final class TallyNode implements AutoCloseable {
         membership.closeAsync();
       }
       step("client calls", () -> {
+        if (http != null) {
+          http.stopAccepting();
+        }
         if (server != null) {
           server.shutdown();
         }
         if (watches != null) {
           watches.closeAll();
+        }
+        if (http != null) {
+          http.close(shutdownGrace);
         }
         awaitServer(server);
         if (reads != null) {

@@ -26,6 +26,9 @@ import java.util.Set;
  * @param dataDir       the node's data directory inside the container (a per-node Docker volume)
  * @param seedPort      port in TALLY_SEEDS entries (the node's peer port: seeds are host:peer-port)
  * @param clientSecurity how the suite's clients reach the nodes (TLS, token)
+ * @param tallyImage    the image is a Tally node image: nodes are {@code TallyContainer}s (module
+ *                      tally-testcontainers), which set name, DC, bind and advertise addresses and wait
+ *                      for /health themselves; any other image runs as a plain container
  */
 public record ClusterSpec(
         String image,
@@ -38,7 +41,8 @@ public record ClusterSpec(
         Duration startTimeout,
         String dataDir,
         int seedPort,
-        ClientSecurity clientSecurity) {
+        ClientSecurity clientSecurity,
+        boolean tallyImage) {
 
     /** Ports of a Tally node (see deploy/docker/Dockerfile). */
     public static final int CLIENT_PORT = 7400;
@@ -71,7 +75,9 @@ public record ClusterSpec(
 
     /** Nodes of the Tally image: its entrypoint, client and metrics ports published, ready when /health is 200. */
     public static Builder tallyNodes(String image) {
-        return new Builder(image).hostPorts(CLIENT_PORT, METRICS_PORT).readiness(Readiness.httpOk(METRICS_PORT, "/health"));
+        Builder b = new Builder(image).hostPorts(CLIENT_PORT, METRICS_PORT).readiness(Readiness.httpOk(METRICS_PORT, "/health"));
+        b.tallyImage = true;
+        return b;
     }
 
     /** Any image; set command, ports and readiness yourself. */
@@ -96,6 +102,7 @@ public record ClusterSpec(
         private String dataDir = DATA_DIR;
         private int seedPort = PEER_PORT;
         private ClientSecurity clientSecurity = ClientSecurity.NONE;
+        private boolean tallyImage;
 
         private Builder(String image) {
             this.image = Objects.requireNonNull(image, "image");
@@ -181,7 +188,7 @@ public record ClusterSpec(
 
         public ClusterSpec build() {
             return new ClusterSpec(image, nodes, command, env, hostPorts, files, readiness, startTimeout, dataDir,
-                    seedPort, clientSecurity);
+                    seedPort, clientSecurity, tallyImage);
         }
     }
 }

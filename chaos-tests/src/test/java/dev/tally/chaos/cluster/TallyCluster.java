@@ -6,6 +6,7 @@ import com.github.dockerjava.api.model.Volume;
 import dev.tally.chaos.docker.DockerOps;
 import dev.tally.chaos.docker.Labels;
 import dev.tally.chaos.docker.Leftovers;
+import dev.tally.testcontainers.TallyContainer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -31,7 +32,9 @@ import org.testcontainers.utility.DockerImageName;
 
 /**
  * N containers on one Docker network, each reachable by its node name, each with NET_ADMIN (for
- * the faults' iptables and tc), TALLY_* configuration and a data volume of its own.
+ * the faults' iptables and tc), TALLY_* configuration and a data volume of its own. Nodes of the
+ * Tally image are {@link TallyContainer}s (the tally-testcontainers module users test with); the
+ * suite adds what only fault injection needs: NET_ADMIN, a named volume, labels for cleanup.
  * {@link #close()} always removes them; everything is labelled (see {@link Labels}) so what a
  * killed JVM left behind is removed by the next run. {@link #run} prints every node's state and
  * log tail when the body fails.
@@ -112,25 +115,21 @@ public final class TallyCluster implements AutoCloseable {
 
             Map<String, String> nodeLabels = new LinkedHashMap<>(labels);
             nodeLabels.put(Labels.NODE, n.name());
-            GenericContainer<?> c = new GenericContainer<>(DockerImageName.parse(spec.image()))
-                    .withNetwork(network)
+            GenericContainer<?> c = spec.tallyImage() ? tallyContainer(n, seeds) : plainContainer(n, seeds);
+            c.withNetwork(network)
                     .withNetworkAliases(n.name())
                     .withLabels(nodeLabels)
-                    .withEnv(nodeEnv(n, seeds))
                     .withStartupTimeout(spec.startTimeout())
-                    // Readiness is checked by awaitReady, also after restarts; nothing to wait for here.
-                    .waitingFor(new AbstractWaitStrategy() {
-                        @Override
-                        protected void waitUntilReady() {}
-                    })
                     .withCreateContainerCmdModifier(cmd -> {
                         cmd.withName("tally-chaos-" + runId + "-" + n.name()).withHostName(n.name());
                         cmd.getHostConfig()
                                 .withCapAdd(Capability.NET_ADMIN)
                                 .withBinds(new Bind(volume, new Volume(spec.dataDir())));
                     });
-            if (!spec.hostPorts().isEmpty()) {
-                c.withExposedPorts(spec.hostPorts().toArray(Integer[]::new));
+            for (int port : spec.hostPorts()) {
+                if (!c.getExposedPorts().contains(port)) {
+                    c.addExposedPort(port);
+                }
             }
             if (spec.command() != null) {
                 c.withCommand(spec.command().toArray(String[]::new));
@@ -150,6 +149,33 @@ public final class TallyCluster implements AutoCloseable {
         }
         System.out.printf("cluster %s: %d nodes of %s ready in %.1f s (network %s)%n", runId, nodes.size(),
                 spec.image(), (System.nanoTime() - t0) / 1e9, networkName());
+    }
+
+    /**
+     * A node of the Tally image: TallyContainer sets name, DC, hostname, bind and advertise
+     * addresses, and its start waits for /health (as {@link #awaitReady} does after restarts).
+     */
+    private GenericContainer<?> tallyContainer(NodeSpec n, String seeds) {
+        TallyContainer c = new TallyContainer(spec.image())
+                .withName(n.name())
+                .withDc(n.dc())
+                .withSetting("seeds", seeds)
+                .withSetting("cluster-id", "chaos-" + runId)
+                .withSetting("data-dir", spec.dataDir());
+        // TALLY_TLS_* (ClusterTls) and JAVA_TOOL_OPTIONS are environment, not TallyContainer settings.
+        spec.env().forEach((k, v) -> c.withEnv(k, v.replace("{name}", n.name())));
+        return c;
+    }
+
+    /** Any other image (the smoke tests' runtime image): the TALLY_* variables a node would get, no wait. */
+    private GenericContainer<?> plainContainer(NodeSpec n, String seeds) {
+        return new GenericContainer<>(DockerImageName.parse(spec.image()))
+                .withEnv(nodeEnv(n, seeds))
+                // Readiness is checked by awaitReady, also after restarts; nothing to wait for here.
+                .waitingFor(new AbstractWaitStrategy() {
+                    @Override
+                    protected void waitUntilReady() {}
+                });
     }
 
     private Map<String, String> nodeEnv(NodeSpec n, String seeds) {

@@ -39,8 +39,10 @@ class DeployManifestsTest {
     void compose_threeNodesByDefault_twoMoreInASecondDc_eachConfiguredAsItsOwnName() {
         Map<String, Object> services = map(map(DeployFiles.yamlDocuments("compose/docker-compose.yml").get(0)).get("services"));
 
-        assertThat(services).containsOnlyKeys("n1", "n2", "n3", "n4", "n5");
-        services.forEach((name, s) -> {
+        assertThat(services).containsOnlyKeys("n1", "n2", "n3", "n4", "n5", "prometheus", "grafana");
+        Map<String, Object> nodes = new java.util.LinkedHashMap<>(services);
+        nodes.keySet().removeAll(List.of("prometheus", "grafana"));
+        nodes.forEach((name, s) -> {
             Map<String, Object> svc = map(s);
             Map<String, Object> env = map(svc.get("environment"));
             // Each node binds every interface of its container and advertises its name on the network.
@@ -54,6 +56,42 @@ class DeployManifestsTest {
             assertThat(svc.get("profiles")).as(name).isEqualTo(secondDc ? List.of("two-dcs") : null);
             assertThat(svc.get("image")).isEqualTo("${TALLY_IMAGE:-tally-node:dev}");
         });
+    }
+
+    /**
+     * Prometheus and Grafana only with --profile monitoring (their images come from a registry, so a
+     * plain `up` works without one), mounting files that exist; Prometheus scrapes the metrics port
+     * of every default node, and Grafana is provisioned with that Prometheus and the dashboards.
+     */
+    @Test
+    void compose_monitoringProfile_scrapesEveryNodeAndProvisionsGrafana() {
+        Map<String, Object> services = map(map(DeployFiles.yamlDocuments("compose/docker-compose.yml").get(0)).get("services"));
+        for (String name : List.of("prometheus", "grafana")) {
+            Map<String, Object> svc = map(services.get(name));
+            assertThat(svc.get("profiles")).as(name).isEqualTo(List.of("monitoring"));
+            assertThat((String) svc.get("image")).as(name).matches("(prom/prometheus|grafana/grafana):v?[0-9.]+");
+            for (Object v : list(svc.get("volumes"))) {
+                String source = ((String) v).split(":")[0];
+                if (source.startsWith(".")) {
+                    assertThat(DeployFiles.deploy().resolve("compose").resolve(source).normalize()).as(name + " mounts " + v)
+                            .exists();
+                }
+            }
+        }
+        Map<String, Object> prometheus = map(DeployFiles.yamlDocuments("prometheus/prometheus.yml").get(0));
+        Map<String, Object> job = map(list(prometheus.get("scrape_configs")).get(0));
+        assertThat(job.get("metrics_path")).isEqualTo("/metrics");
+        assertThat(list(map(list(job.get("static_configs")).get(0)).get("targets")))
+                .containsExactly("n1:7403", "n2:7403", "n3:7403");
+
+        Map<String, Object> datasource = map(list(map(DeployFiles.yamlDocuments(
+                "grafana/provisioning/datasources/prometheus.yaml").get(0)).get("datasources")).get(0));
+        assertThat(datasource).containsEntry("type", "prometheus").containsEntry("url", "http://prometheus:9090");
+        Map<String, Object> provider = map(list(map(DeployFiles.yamlDocuments(
+                "grafana/provisioning/dashboards/tally.yaml").get(0)).get("providers")).get(0));
+        String path = (String) map(provider.get("options")).get("path");
+        assertThat(list(map(services.get("grafana")).get("volumes"))).contains("../grafana/dashboards:" + path + ":ro");
+        assertThat(DeployFiles.deploy().resolve("grafana/dashboards/tally.json")).exists();
     }
 
     @Test

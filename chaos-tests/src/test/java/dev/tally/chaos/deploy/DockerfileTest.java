@@ -50,7 +50,7 @@ class DockerfileTest {
     void image_runsUnprivileged_copiesTheJar_andExposesEveryNodePort() {
         assertThat(instruction("USER")).isEqualTo("USER tally");
         assertThat(instruction("COPY")).isEqualTo("COPY node/target/tally.jar /opt/tally/tally.jar");
-        assertThat(instruction("EXPOSE").split(" ")).contains("7400", "7401", "7402", "7402/udp", "7403");
+        assertThat(instruction("EXPOSE").split(" ")).contains("7400", "7401", "7402", "7402/udp", "7403", "7404");
         assertThat(instruction("ENV")).contains("TALLY_DATA_DIR=/var/lib/tally").contains("TALLY_PORT=7400")
                 .contains("TALLY_METRICS_PORT=7403").contains("TALLY_METRICS_HOST=0.0.0.0");
         assertThat(instructions()).noneMatch(l -> l.startsWith("VOLUME"));

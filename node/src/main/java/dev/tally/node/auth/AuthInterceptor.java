@@ -1,6 +1,7 @@
 package dev.tally.node.auth;
 
 import dev.tally.api.v1.DecrementRequest;
+import dev.tally.api.v1.ExportRequest;
 import dev.tally.api.v1.GetManyRequest;
 import dev.tally.api.v1.GetRequest;
 import dev.tally.api.v1.IncrementManyRequest;
@@ -32,11 +33,13 @@ import java.util.function.Supplier;
  * {@link CallPrincipal#NAME} (per-principal limits and scoped request ids read it there).
  *
  * <p>Roles: read for Get, GetMany, Watch; write for Increment, Decrement, IncrementMany; admin for
- * every other method on the port (ClusterService, reflection, anything added later: deny by
- * default). A token without the role is PERMISSION_DENIED naming the role. A token with
+ * AdminService's Export (named, since it reads every counter) and every other method on the port
+ * (ClusterService, reflection, anything added later: deny by default). A token without the role is PERMISSION_DENIED naming the role. A token with
  * key-prefixes has its request's keys checked when the request message arrives, before the
  * service sees it: one key outside the prefixes (any item of a batch) refuses the whole call with
- * PERMISSION_DENIED naming the key and the prefixes, so nothing of it is applied.
+ * PERMISSION_DENIED naming the key and the prefixes, so nothing of it is applied. An Export by
+ * such a token must name a prefix inside one of the token's ({@code prefix} of the request), so it
+ * can only list keys the token may touch.
  *
  * <p>Install it innermost (first in {@code ServerInterceptors.intercept}), inside metrics, so that
  * refusals are counted with their codes, and outside {@code RequestParsing.guard}'s unwrapping so
@@ -48,7 +51,10 @@ public final class AuthInterceptor implements ServerInterceptor {
       + " 'authorization: Bearer <token>' with a token listed in this node's auth-tokens file";
   static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   private static final String COUNTER = "tally.v1.CounterService/";
+  /** The method AdminService's Export is called by (listed so its role is explicit, not only the default). */
+  public static final String EXPORT = "tally.v1.AdminService/Export";
   private static final Map<String, Role> ROLES = Map.of(
+      EXPORT, Role.ADMIN,
       COUNTER + "Get", Role.READ,
       COUNTER + "GetMany", Role.READ,
       COUNTER + "Watch", Role.READ,
@@ -190,6 +196,9 @@ public final class AuthInterceptor implements ServerInterceptor {
           }
         }
         return null;
+      }
+      if (message instanceof ExportRequest r) {
+        return check("prefix", r.getPrefix());
       }
       // A method that names no keys: only admin methods are without, and they have no prefixes to keep.
       return null;

@@ -12,7 +12,7 @@ public enum Role {
   READ,
   /** Increment, Decrement, IncrementMany. */
   WRITE,
-  /** ClusterStatus, reflection and any other operator RPC; also /metrics with {@code metrics-auth: token}. */
+  /** ClusterStatus, Export (which lists every counter's value), reflection and any other operator RPC; also /metrics with {@code metrics-auth: token}. */
   ADMIN;
 
   /** The spelling in the token file and on the command line: {@code read}, {@code write}, {@code admin}. */

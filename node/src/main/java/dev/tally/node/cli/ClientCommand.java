@@ -173,6 +173,11 @@ abstract class ClientCommand implements Callable<Integer> {
     return DEFAULT_TIMEOUT;
   }
 
+  /** The environment {@code TALLY_TOKEN} is read from. */
+  final Map<String, String> env() {
+    return env;
+  }
+
   /** The target the command calls (after {@link #call()} resolved it). */
   final String target() {
     return resolved.target();

@@ -2,7 +2,7 @@ package dev.tally.node.cli;
 
 /**
  * Exit codes of the client commands ({@code incr}, {@code decr}, {@code get}, {@code watch},
- * {@code status}); docs/cli.md and each command's help list them for users.
+ * {@code status}, {@code export}, {@code import}; for the last two 1 also means some keys failed); docs/cli.md and each command's help list them for users.
  */
 final class ExitCodes {
   /** The call succeeded (for {@code watch}: it was stopped). */
@@ -20,6 +20,9 @@ final class ExitCodes {
   static final int UNAUTHENTICATED = 4;
   /** The token lacks the role, or a key is outside its prefixes (PERMISSION_DENIED); nothing applied. */
   static final int PERMISSION_DENIED = 5;
+
+  /** {@code import jsonl}: the input file is not valid JSON Lines (stderr names the lines); nothing imported. */
+  static final int INPUT_INVALID = 6;
 
   private ExitCodes() {}
 }

@@ -30,7 +30,9 @@ public final class TallyCommand implements Runnable {
       StatusCommand::new,
       TokenCommand::commandLine,
       dev.tally.node.bench.BenchCommand::new,
-      CertsCommand::new);
+      CertsCommand::new,
+      ExportCommand::new,
+      ImportCommand::commandLine);
 
   @Spec
   CommandSpec spec;

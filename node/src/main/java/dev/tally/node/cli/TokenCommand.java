@@ -65,7 +65,7 @@ public final class TokenCommand implements Runnable {
     @Option(names = "--role", required = true, paramLabel = "read|write|admin", order = 2,
         converter = RoleConverter.class,
         description = "A role of the token; repeat for several. read: Get, GetMany, Watch; write: Increment, "
-            + "Decrement, IncrementMany; admin: ClusterStatus, reflection, /metrics.")
+            + "Decrement, IncrementMany; admin: ClusterStatus, Export, reflection, /metrics.")
     List<Role> roles = new ArrayList<>();
 
     @Option(names = "--prefix", paramLabel = "PREFIX", order = 3,

@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
     description = {
         "Starts a local cluster: N node processes on 127.0.0.1 that replicate to each other.",
         "Node i is n<i> in dc<1 + (i-1) mod D>, on ports BASE + 10*(i-1): +0 client, +1 peer,",
-        "+2 membership, +3 metrics. Data and logs live under DIR/n<i>. The client endpoints are",
+        "+2 membership, +3 metrics, +4 HTTP/JSON (REST, SSE, /console). Data and logs live under DIR/n<i>. The client endpoints are",
         "written to $TALLY_HOME/local/endpoints, where the client commands look by default.",
         "Ctrl-C or SIGTERM stops every node; running it again on the same DIR restarts the same",
         "nodes with their data.",
@@ -140,7 +140,8 @@ public final class UpCommand implements Callable<Integer> {
 
     Map<String, Long> pids = cluster.pids();
     for (LocalLayout.Node n : layout.all()) {
-      out.printf("  %-4s %-4s pid %-8d %s%n", n.name(), n.dc(), pids.get(n.name()), n.clientAddress());
+      out.printf("  %-4s %-4s pid %-8d %s  %s%n", n.name(), n.dc(), pids.get(n.name()), n.clientAddress(),
+          (cluster.caFile().isPresent() ? "https" : "http") + "://127.0.0.1:" + n.httpPort());
     }
     try {
       Files.createDirectories(endpoints.getParent());
@@ -156,7 +157,9 @@ public final class UpCommand implements Callable<Integer> {
           + " (e.g. 'bin/tally incr likes:post-1 --tls --ca " + ca + "'); a client certificate is in "
           + ca.resolveSibling("client.pem") + " and " + ca.resolveSibling("client-key.pem") + ". Ctrl-C stops the cluster.");
     } else {
-      out.println("tally up: try 'bin/tally incr likes:post-1' and 'bin/tally status'. Ctrl-C stops the cluster.");
+      out.println("tally up: try 'bin/tally incr likes:post-1' and 'bin/tally status', or over HTTP 'curl -X POST "
+          + layout.all().get(0).httpAddress() + "/v1/counters/likes:increment' and the console at "
+          + layout.all().get(0).httpAddress() + "/console. Ctrl-C stops the cluster.");
     }
     out.flush();
     while (!stopped.await(1, TimeUnit.SECONDS)) {

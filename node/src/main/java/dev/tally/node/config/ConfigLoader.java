@@ -150,7 +150,10 @@ public final class ConfigLoader {
           p.duration(ConfigKey.KEEPALIVE_TIMEOUT),
           p.duration(ConfigKey.PERMIT_KEEPALIVE_TIME),
           p.duration(ConfigKey.MAX_CONNECTION_IDLE),
-          p.duration(ConfigKey.HANDSHAKE_TIMEOUT));
+          p.duration(ConfigKey.HANDSHAKE_TIMEOUT),
+          p.port(ConfigKey.HTTP_PORT),
+          p.list(ConfigKey.HTTP_CORS_ORIGINS),
+          p.duration(ConfigKey.HTTP_SSE_HEARTBEAT));
       return new LoadedConfig(config, sources, file);
     } catch (ConfigException e) {
       // Add where the offending value came from, so the operator knows which layer to fix.
@@ -319,6 +322,18 @@ public final class ConfigLoader {
       } catch (InvalidPathException e) {
         throw fail(key, v, "a valid path");
       }
+    }
+
+    /** A comma-separated list (a YAML list is joined with commas when read), blanks dropped. */
+    List<String> list(ConfigKey key) {
+      String v = text(key);
+      List<String> out = new ArrayList<>();
+      for (String part : (v == null ? "" : v).split(",")) {
+        if (!part.isBlank()) {
+          out.add(part.strip());
+        }
+      }
+      return out;
     }
 
     List<HostPort> seeds(ConfigKey key) {

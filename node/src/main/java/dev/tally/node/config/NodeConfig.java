@@ -57,9 +57,13 @@ public record NodeConfig(
     Duration keepaliveTimeout,
     Duration permitKeepaliveTime,
     Duration maxConnectionIdle,
-    Duration handshakeTimeout) {
+    Duration handshakeTimeout,
+    int httpPort,
+    List<String> httpCorsOrigins,
+    Duration httpSseHeartbeat) {
 
   private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,252}");
+  private static final Pattern CORS_ORIGIN = Pattern.compile("https?://[A-Za-z0-9.\\-\\[\\]:]+");
   private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   static final int MAX_PENDING_WRITES_LIMIT = 10_000_000;
   static final int MAX_WATCH_STREAMS_LIMIT = 1_000_000;
@@ -94,7 +98,8 @@ public record NodeConfig(
     // The membership port is peer-port + 1, so peer-port stops one short of the last port.
     requireRange(ConfigKey.PEER_PORT, peerPort, 1, 65_534, "a port number 1..65534 (membership uses peer-port + 1)");
     requirePort(ConfigKey.METRICS_PORT, metricsPort, 0);
-    requireDistinctPorts(port, peerPort, metricsPort);
+    requirePort(ConfigKey.HTTP_PORT, httpPort, 0);
+    requireDistinctPorts(port, peerPort, metricsPort, httpPort);
     tls = tls == null ? TlsFiles.NONE : tls;
     if (dataDir == null || dataDir.toString().isBlank()) {
       throw new ConfigException(ConfigKey.DATA_DIR.key(),
@@ -152,6 +157,17 @@ public record NodeConfig(
     requirePositive(ConfigKey.KEEPALIVE_TIMEOUT, keepaliveTimeout);
     requirePositive(ConfigKey.PERMIT_KEEPALIVE_TIME, permitKeepaliveTime);
     requirePositive(ConfigKey.MAX_CONNECTION_IDLE, maxConnectionIdle);
+    httpCorsOrigins = List.copyOf(Objects.requireNonNull(httpCorsOrigins, "httpCorsOrigins"));
+    for (String origin : httpCorsOrigins) {
+      if (!origin.equals("*") && !CORS_ORIGIN.matcher(origin).matches()) {
+        throw invalid(ConfigKey.HTTP_CORS_ORIGINS, origin,
+            "a comma-separated list of origins such as https://app.example.com or http://localhost:3000 (scheme, host, optional port; no path), or *");
+      }
+    }
+    if (httpCorsOrigins.contains("*") && httpCorsOrigins.size() > 1) {
+      throw invalid(ConfigKey.HTTP_CORS_ORIGINS, String.join(",", httpCorsOrigins), "either * alone or a list of origins");
+    }
+    requirePositive(ConfigKey.HTTP_SSE_HEARTBEAT, httpSseHeartbeat);
     requirePositive(ConfigKey.HANDSHAKE_TIMEOUT, handshakeTimeout);
   }
 
@@ -177,6 +193,9 @@ public record NodeConfig(
     m.put(ConfigKey.PORT, Integer.toString(port));
     m.put(ConfigKey.PEER_PORT, Integer.toString(peerPort));
     m.put(ConfigKey.METRICS_PORT, Integer.toString(metricsPort));
+    m.put(ConfigKey.HTTP_PORT, Integer.toString(httpPort));
+    m.put(ConfigKey.HTTP_CORS_ORIGINS, String.join(",", httpCorsOrigins));
+    m.put(ConfigKey.HTTP_SSE_HEARTBEAT, Durations.format(httpSseHeartbeat));
     m.put(ConfigKey.AUTH_TOKENS, authTokens == null ? "" : authTokens.toString());
     m.put(ConfigKey.METRICS_HOST, metricsHost);
     m.put(ConfigKey.METRICS_AUTH, metricsAuth.configName());
@@ -235,12 +254,13 @@ public record NodeConfig(
     }
   }
 
-  private static void requireDistinctPorts(int port, int peerPort, int metricsPort) {
+  private static void requireDistinctPorts(int port, int peerPort, int metricsPort, int httpPort) {
     List<Map.Entry<String, Integer>> ports = new ArrayList<>();
     ports.add(Map.entry(ConfigKey.PORT.key(), port));
     ports.add(Map.entry(ConfigKey.PEER_PORT.key(), peerPort));
     ports.add(Map.entry("the membership port (peer-port + 1)", peerPort + 1));
     ports.add(Map.entry(ConfigKey.METRICS_PORT.key(), metricsPort));
+    ports.add(Map.entry(ConfigKey.HTTP_PORT.key(), httpPort));
     Map<Integer, String> seen = new HashMap<>();
     for (Map.Entry<String, Integer> e : ports) {
       if (e.getValue() == 0) {
@@ -251,7 +271,7 @@ public record NodeConfig(
         // Name a real key: the membership port is derived, so a clash with it is peer-port's.
         String key = e.getKey().startsWith("the membership") ? ConfigKey.PEER_PORT.key() : e.getKey();
         throw new ConfigException(key, e.getKey() + " " + e.getValue() + " is already used by " + other
-            + "; port, peer-port, peer-port + 1 (membership) and metrics-port must all differ");
+            + "; port, peer-port, peer-port + 1 (membership), metrics-port and http-port must all differ");
       }
     }
   }

@@ -172,6 +172,7 @@ public final class LocalCluster {
       roles.put("peer", n.peerPort());
       roles.put("membership", n.membershipPort());
       roles.put("metrics", n.metricsPort());
+      roles.put("HTTP", n.httpPort());
       for (Map.Entry<String, Integer> role : roles.entrySet()) {
         int port = role.getValue();
         try (ServerSocket tcp = new ServerSocket(port, 1, loopback)) {
@@ -203,7 +204,8 @@ public final class LocalCluster {
       cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.tally.node.cli.TallyCommand", "node",
           "--name", n.name(), "--dc", n.dc(), "--host", "127.0.0.1",
           "--port", Integer.toString(n.clientPort()), "--peer-port", Integer.toString(n.peerPort()),
-          "--metrics-port", Integer.toString(n.metricsPort()), "--data-dir", n.dataDir().toString(),
+          "--metrics-port", Integer.toString(n.metricsPort()), "--http-port", Integer.toString(n.httpPort()),
+          "--data-dir", n.dataDir().toString(),
           "--seeds", seeds));
       if (tls != null) {
         cmd.addAll(List.of("--tls-cert", tls.cert(n.name()).toString(), "--tls-key", tls.key(n.name()).toString(),

@@ -8,7 +8,7 @@ import java.util.Objects;
 /**
  * Where the nodes of a local cluster live: node i (1-based) is {@code n<i>} in
  * {@code dc<1 + (i-1) mod dcs>}, on ports {@code base + 10*(i-1)} (+0 client, +1 peer, +2
- * membership, +3 metrics), with its data in {@code dir/n<i>/data} and its log in
+ * membership, +3 metrics, +4 HTTP/JSON), with its data in {@code dir/n<i>/data} and its log in
  * {@code dir/n<i>/node.log}; the seeds are the first node of each DC.
  *
  * @param nodes how many nodes, 1..{@link #MAX_NODES}
@@ -19,13 +19,22 @@ import java.util.Objects;
 public record LocalLayout(int nodes, int dcs, Path dir, int basePort) {
   /** More would not fit the port scheme comfortably, nor a laptop. */
   public static final int MAX_NODES = 20;
-  /** Ports per node: client, peer, membership, metrics, and room to spare. */
+  /** Ports per node: client, peer, membership, metrics, HTTP, and room to spare. */
   public static final int PORT_STRIDE = 10;
 
   /** One node of the layout. */
   public record Node(String name, String dc, int clientPort, int peerPort, int metricsPort, Path home) {
     public int membershipPort() {
       return peerPort + 1;
+    }
+
+    /** The HTTP/JSON port: client port + 4. */
+    public int httpPort() {
+      return clientPort + 4;
+    }
+
+    public String httpAddress() {
+      return "http://127.0.0.1:" + httpPort();
     }
 
     public Path dataDir() {
@@ -50,10 +59,10 @@ public record LocalLayout(int nodes, int dcs, Path dir, int basePort) {
     if (dcs < 1 || dcs > nodes) {
       throw new IllegalArgumentException("--dcs must be 1..--nodes (" + nodes + "), got " + dcs);
     }
-    int last = basePort + PORT_STRIDE * (nodes - 1) + 3;
+    int last = basePort + PORT_STRIDE * (nodes - 1) + 4;
     if (basePort < 1024 || last > 65_535) {
       throw new IllegalArgumentException("--base-port must leave room for " + nodes + " nodes: 1024.."
-          + (65_535 - PORT_STRIDE * (nodes - 1) - 3) + ", got " + basePort);
+          + (65_535 - PORT_STRIDE * (nodes - 1) - 4) + ", got " + basePort);
     }
   }
 

@@ -101,7 +101,7 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Threads</h2>
  *
- * {@link #get}, {@link #scan}, {@link #findDedupe} and the statistics from any thread;
+ * {@link #get}, {@link #scan}, {@link #exportCursor}, {@link #findDedupe} and the statistics from any thread;
  * {@link #write}, {@link #writeAsync}, {@link #clearFailedWrites} and {@link #sweepExpiredDedupe}
  * from the replica thread (the node's one submitter, which keeps the order meaningful);
  * {@link #close} once, after the replica thread has stopped submitting. A close lets queued writes
@@ -162,6 +162,7 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
   private volatile WriteObserver observer = WriteObserver.NONE;
   private final StoreWriterThread writer = new StoreWriterThread("tally-store-writer", this::writeBatches);
   private volatile boolean closed;
+  private final Set<ExportCursor> cursors = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private RocksStateStore(Path dir, RocksDB db, List<AutoCloseable> resources, List<ColumnFamilyHandle> handles,
       Durability durability, Identity identity, WriteHook hook, ReadHook readHook) {
@@ -210,7 +211,7 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
   public interface ReadHook {
     ReadHook NONE = what -> {};
 
-    /** @param what "get", "scan" or "dedupe" */
+    /** @param what "get", "scan", "dedupe" or "export" (once per counter an export cursor reads) */
     void beforeRead(String what);
   }
 
@@ -652,6 +653,31 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
   }
 
   /**
+   * Opens a pass over every counter as it is now (a snapshot), in {@link #scan} order, starting
+   * after {@code startAfter} (empty: at the first key). Close it when done.
+   *
+   * @throws StoreException if the store is closed
+   */
+  public ExportCursor exportCursor(String startAfter) {
+    enter();
+    try {
+      ExportCursor cursor = new ExportCursor(this, db, counters, startAfter);
+      cursors.add(cursor);
+      return cursor;
+    } finally {
+      exit();
+    }
+  }
+
+  void forget(ExportCursor cursor) {
+    cursors.remove(cursor);
+  }
+
+  void beforeRead(String what) {
+    readHook.beforeRead(what);
+  }
+
+  /**
    * Records waiting for prior nodes: their index entries sort last (expiry {@link
    * DedupeRecord#NEVER}), so this seeks straight to them.
    */
@@ -849,6 +875,9 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
     if (callsInside.get() > 0) {
       log.warn("closing {} with {} calls still inside after 5s", dir, callsInside.get());
     }
+    // Export cursors still open (a stream the server did not get to cancel) go before the database.
+    cursors.forEach(ExportCursor::closeNative);
+    cursors.clear();
     try {
       db.syncWal();
       // Only a close that got everything onto disk may tell the next start it is current.
@@ -1095,7 +1124,7 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
 
   // ---- helpers ----------------------------------------------------------------------------
 
-  private void enter() {
+  void enter() {
     callsInside.incrementAndGet();
     if (closed) {
       callsInside.decrementAndGet();
@@ -1103,7 +1132,7 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
     }
   }
 
-  private void exit() {
+  void exit() {
     callsInside.decrementAndGet();
   }
 
@@ -1122,7 +1151,7 @@ public final class RocksStateStore implements WriteStore, ClaimRecords, AutoClos
     }
   }
 
-  private static PnCounter decodeState(String key, byte[] value) {
+  static PnCounter decodeState(String key, byte[] value) {
     try {
       return PnCounterCodec.decode(value);
     } catch (IllegalArgumentException e) {

@@ -163,6 +163,19 @@ public final class NodeTls implements AutoCloseable {
     return build(b);
   }
 
+  /**
+   * The node's reloading key manager, for servers that build their own TLS context (the HTTP
+   * port's, on unshaded Netty): a rotated tls-cert/tls-key takes effect there at once too.
+   */
+  public javax.net.ssl.X509ExtendedKeyManager keyManager() {
+    return keys;
+  }
+
+  /** The reloading trust manager of client-ca, or null when client certificates are not asked for. */
+  public javax.net.ssl.X509ExtendedTrustManager clientCaTrustManager() {
+    return clientCas;
+  }
+
   /** The peer port's server context: a client certificate chained to tls-ca is required. */
   public SslContext peerServerContext() {
     requireMutual();

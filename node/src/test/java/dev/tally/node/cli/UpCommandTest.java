@@ -31,7 +31,7 @@ import picocli.CommandLine;
 
 /** {@code tally up}: a real local cluster of node processes, and its refusals. */
 class UpCommandTest {
-  private static final Pattern NODE_LINE = Pattern.compile("^\\s+(n\\d+)\\s+(dc\\d+)\\s+pid (\\d+)\\s+127\\.0\\.0\\.1:(\\d+)$",
+  private static final Pattern NODE_LINE = Pattern.compile("^\\s+(n\\d+)\\s+(dc\\d+)\\s+pid (\\d+)\\s+127\\.0\\.0\\.1:(\\d+)\\s+http://127\\.0\\.0\\.1:(\\d+)$",
       Pattern.MULTILINE);
 
   @TempDir
@@ -47,7 +47,7 @@ class UpCommandTest {
     return cl.execute(args);
   }
 
-  /** A base port whose 3 nodes' ports (client, peer, membership TCP+UDP, metrics) were all free a moment ago. */
+  /** A base port whose 3 nodes' ports (client, peer, membership TCP+UDP, metrics, HTTP) were all free a moment ago. */
   private static int freeBasePort(int nodes) {
     for (int attempt = 0; attempt < 200; attempt++) {
       int base = 20_000 + 10 * ThreadLocalRandom.current().nextInt(3_000);
@@ -61,7 +61,7 @@ class UpCommandTest {
   private static boolean allFree(int base, int nodes) {
     InetAddress lo = InetAddress.getLoopbackAddress();
     for (int i = 0; i < nodes; i++) {
-      for (int off = 0; off < 4; off++) {
+      for (int off = 0; off < 5; off++) {
         int port = base + 10 * i + off;
         try (ServerSocket s = new ServerSocket(port, 1, lo); DatagramSocket u = new DatagramSocket(port, lo)) {
           s.setReuseAddress(true);
@@ -118,12 +118,15 @@ class UpCommandTest {
       assertThat(up.isAlive()).as("tally up is running; its output:%n%s", text).isTrue();
       Matcher m = NODE_LINE.matcher(text);
       List<Integer> ports = new ArrayList<>();
+      List<Integer> httpPorts = new ArrayList<>();
       while (m.find()) {
         pids.put(m.group(1), Long.parseLong(m.group(3)));
         ports.add(Integer.parseInt(m.group(4)));
+        httpPorts.add(Integer.parseInt(m.group(5)));
       }
       assertThat(pids).as(text).containsOnlyKeys("n1", "n2", "n3");
       assertThat(ports).containsExactly(base, base + 10, base + 20);
+      assertThat(httpPorts).containsExactly(base + 4, base + 14, base + 24);
       assertThat(Files.readString(home.resolve("local").resolve("endpoints")).strip())
           .isEqualTo("127.0.0.1:" + base + ",127.0.0.1:" + (base + 10) + ",127.0.0.1:" + (base + 20));
       assertThat(dir.resolve("n2").resolve("node.log")).exists();
@@ -134,6 +137,10 @@ class UpCommandTest {
         TestNodes.blocking(n1).increment(IncrementRequest.newBuilder().setKey("up:likes").setAmount(3).build());
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() ->
             TestNodes.blocking(n3).get(GetRequest.newBuilder().setKey("up:likes").build()).getValue() == 3);
+        java.net.http.HttpResponse<String> overHttp = java.net.http.HttpClient.newHttpClient().send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + (base + 24)
+                + "/v1/counters/up%3Alikes")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(overHttp.body()).as("n3's HTTP port").contains("\"value\":3");
       } finally {
         TestNodes.shutdown(n1);
         TestNodes.shutdown(n3);

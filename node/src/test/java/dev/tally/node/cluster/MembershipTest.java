@@ -101,9 +101,15 @@ class MembershipTest {
       try {
         // The first heartbeat times out (Atomix's reply timeout, up to 5 s), then the failure
         // timeout runs; the bound leaves room for a slow, shared machine.
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() ->
-            fast.stateSeenBy("n1", "proc-node") == MemberStatus.State.STATE_DEAD
-                && slow.stateSeenBy("n2", "proc-node") == MemberStatus.State.STATE_DEAD);
+        StateTimeline timeline = new StateTimeline();
+        try {
+          await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() ->
+              timeline.record(fast.stateSeenBy("n1", "proc-node"), slow.stateSeenBy("n2", "proc-node"))
+                  == MemberStatus.State.STATE_DEAD);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+          throw new AssertionError("the frozen node was not seen dead by both observers within 30 s; "
+              + "their views after SIGSTOP (n1, n2):\n" + timeline, e);
+        }
         long watchUntil = System.nanoTime() + Duration.ofSeconds(2).toNanos();
         while (System.nanoTime() < watchUntil) {
           assertThat(fast.stateSeenBy("n1", "proc-node")).as("n1's view of the frozen node")
@@ -121,6 +127,28 @@ class MembershipTest {
       await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() ->
           fast.stateSeenBy("n1", "proc-node") == MemberStatus.State.STATE_ALIVE
               && slow.stateSeenBy("n2", "proc-node") == MemberStatus.State.STATE_ALIVE);
+    }
+  }
+
+  /** Two observers' views of one member over time, each change once, for a failure message. */
+  private static final class StateTimeline {
+    private final long start = System.nanoTime();
+    private final StringBuilder changes = new StringBuilder();
+    private String last = "";
+
+    /** Records the pair if it changed; returns the state both agree on, or null. */
+    MemberStatus.State record(MemberStatus.State first, MemberStatus.State second) {
+      String now = first + ", " + second;
+      if (!now.equals(last)) {
+        changes.append(String.format("  +%5d ms  %s%n", (System.nanoTime() - start) / 1_000_000, now));
+        last = now;
+      }
+      return first == second ? first : null;
+    }
+
+    @Override
+    public String toString() {
+      return changes.toString();
     }
   }
 

@@ -20,6 +20,8 @@ class LocalLayoutTest {
     assertThat(n3.peerPort()).isEqualTo(7421);
     assertThat(n3.membershipPort()).isEqualTo(7422);
     assertThat(n3.metricsPort()).isEqualTo(7423);
+    assertThat(n3.httpPort()).isEqualTo(7424);
+    assertThat(n3.httpAddress()).isEqualTo("http://127.0.0.1:7424");
     assertThat(n3.dataDir()).isEqualTo(Path.of("/c/n3/data"));
     assertThat(n3.log()).isEqualTo(Path.of("/c/n3/node.log"));
     assertThat(layout.seeds()).containsExactly("127.0.0.1:7401", "127.0.0.1:7411");

@@ -66,6 +66,7 @@ public final class InProcessCluster implements AutoCloseable {
       // Durability is not what these tests are about, and fsyncs are slow on a shared box.
       settings.put("durability", "async");
       settings.put("metrics-port", "0");
+      settings.put("http-port", "0");
       settings.put("cluster-id", "test-cluster");
     }
 

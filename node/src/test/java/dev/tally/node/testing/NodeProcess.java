@@ -64,6 +64,9 @@ public final class NodeProcess implements AutoCloseable {
     if (!List.of(extraArgs).contains("--metrics-port")) {
       cmd.addAll(List.of("--metrics-port", "0"));
     }
+    if (!List.of(extraArgs).contains("--http-port")) {
+      cmd.addAll(List.of("--http-port", "0"));
+    }
     cmd.addAll(List.of(extraArgs));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));

@@ -29,6 +29,7 @@ public final class TestNodes {
     flags.put("port", "0");
     flags.put("peer-port", Integer.toString(freePeerPort()));
     flags.put("metrics-port", "0");
+    flags.put("http-port", "0");
     for (int i = 0; i < overrides.length; i += 2) {
       flags.put(overrides[i], overrides[i + 1]);
     }

@@ -82,14 +82,10 @@ function unreachable() {
 // ---- counters (Server-Sent Events) ------------------------------------------------------------
 
 function updateUrl() {
-  const params = new URLSearchParams(location.search);
-  if (state.keys.length) {
-    params.set("keys", state.keys.join(","));
-  } else {
-    params.delete("keys");
-  }
-  const query = params.toString().replace(/%2C/gi, ","); // keep the list readable
-  history.replaceState(null, "", location.pathname + (query ? "?" + query : ""));
+  // By hand rather than URLSearchParams, which would write likes:post-1 as likes%3Apost-1.
+  const query = state.keys.length
+      ? "?keys=" + state.keys.map((k) => encodeURIComponent(k).replace(/%3A/gi, ":")).join(",") : "";
+  history.replaceState(null, "", location.pathname + query);
 }
 
 function renderCounters() {

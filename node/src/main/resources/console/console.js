@@ -237,14 +237,15 @@ function recordRate(status) {
 }
 
 function drawRate(node) {
-  const max = Math.max(1, ...state.rates);
+  const peak = Math.max(...state.rates);
+  const max = Math.max(1, peak); // the chart's top: at least 1 write/s, so an idle node draws a flat line
   const step = 300 / (RATE_POINTS - 1);
   const offset = RATE_POINTS - state.rates.length;
   const points = state.rates.map((r, i) => ((offset + i) * step).toFixed(1) + "," + (98 - (r / max) * 94).toFixed(1));
   $("rate-chart").querySelector("polyline").setAttribute("points", points.join(" "));
   const current = state.rates[state.rates.length - 1];
   $("rate-text").textContent = "Node " + node + " applies " + current.toFixed(1) + " writes/s now"
-      + " (peak " + max.toFixed(1) + " writes/s over the last " + state.rates.length * 2 + " s).";
+      + " (peak " + peak.toFixed(1) + " writes/s over the last " + state.rates.length * 2 + " s).";
 }
 
 async function refreshStatus() {

@@ -371,8 +371,9 @@ public final class TallyNode implements AutoCloseable {
       long n = membership.members().stream().filter(m -> m.state() == state).count();
       return state == MemberState.ALIVE ? n + 1 : n;
     });
+    WriteMeters writeMeters = new WriteMeters(registry);
     writer = new GroupCommitWriter(replica, store, replicaThread, clock, config.dedupeWindow(),
-        config.maxPendingWrites(), config.maxPendingWriteBytes(), new WriteMeters(registry));
+        config.maxPendingWrites(), config.maxPendingWriteBytes(), writeMeters);
     WriteMeters.registerPending(registry, writer::pendingWrites);
     WriteMeters.registerPendingBytes(registry, writer::pendingWriteBytes);
     writer.refuseWritesUntilAccepted("confirming its replica id with its peers");
@@ -400,7 +401,7 @@ public final class TallyNode implements AutoCloseable {
             config.failoverResolution() == FailoverResolution.WAIT, config.failoverResolveTimeout()),
         new ClusterServiceImpl(new ReplicatedClusterStatus(config, replica::replicaId, () -> identity == null ? "" : identity.change(),
             this::clientPort,
-            membership::members, replica::peerStatus, failoverResolver::pending)),
+            membership::members, replica::peerStatus, failoverResolver::pending, writeMeters::writesApplied)),
         new AdminServiceImpl(store::exportCursor, reads),
         healthService,
         ProtoReflectionServiceV1.newInstance());

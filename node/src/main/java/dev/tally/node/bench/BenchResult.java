@@ -1,8 +1,8 @@
 package dev.tally.node.bench;
 
-import dev.tally.node.json.Json;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
@@ -58,68 +58,77 @@ public record BenchResult(String target, String targetKind, LoadSettings setting
     return errors.values().stream().mapToLong(Long::longValue).sum();
   }
 
-  /** The JSON form of {@code --json}: one object, field names stable for scripts. */
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * The JSON form of {@code --json}: one object, field names stable for scripts. Counts are whole
+   * numbers; a rate or latency that is not finite (nothing measured) is {@code null}.
+   */
   public String toJson() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("target", target);
-    m.put("targetKind", targetKind);
-    m.put("workload", settings.workload().label());
-    m.put("distribution", settings.distribution().label());
-    m.put("keys", settings.keys());
-    m.put("concurrency", settings.concurrency());
-    m.put("rate", settings.rate());
-    m.put("loop", settings.openLoop() ? "open" : "closed");
-    m.put("batchSize", settings.workload() == Workload.BATCH ? settings.batchSize() : 1);
-    m.put("ratio", settings.workload() == Workload.MIXED ? settings.readWeight() + ":" + settings.writeWeight() : null);
-    m.put("warmupSeconds", settings.warmup().toMillis() / 1000.0);
-    m.put("seconds", seconds);
-    m.put("seed", settings.seed());
-    m.put("calls", calls);
-    m.put("callsPerSecond", callsPerSecond());
-    m.put("itemsPerSecond", itemsPerSecond());
-    m.put("latencyMs", latencyJson(latency));
-    Map<String, Object> ops = new LinkedHashMap<>();
+    ObjectNode m = JSON.createObjectNode()
+        .put("target", target)
+        .put("targetKind", targetKind)
+        .put("workload", settings.workload().label())
+        .put("distribution", settings.distribution().label())
+        .put("keys", settings.keys())
+        .put("concurrency", settings.concurrency());
+    finite(m, "rate", settings.rate());
+    m.put("loop", settings.openLoop() ? "open" : "closed")
+        .put("batchSize", settings.workload() == Workload.BATCH ? settings.batchSize() : 1)
+        .put("ratio", settings.workload() == Workload.MIXED ? settings.readWeight() + ":" + settings.writeWeight() : null);
+    finite(m, "warmupSeconds", settings.warmup().toMillis() / 1000.0);
+    finite(m, "seconds", seconds);
+    m.put("seed", settings.seed())
+        .put("calls", calls);
+    finite(m, "callsPerSecond", callsPerSecond());
+    finite(m, "itemsPerSecond", itemsPerSecond());
+    latencyJson(m.putObject("latencyMs"), latency);
+    ObjectNode ops = m.putObject("operations");
     for (Operation op : Operation.values()) {
       OperationResult r = byOperation.get(op);
       if (r != null) {
-        Map<String, Object> o = new LinkedHashMap<>();
-        o.put("calls", r.calls());
-        o.put("callsPerSecond", r.callsPerSecond());
-        o.put("latencyMs", latencyJson(r.latency()));
-        ops.put(op.label(), o);
+        ObjectNode o = ops.putObject(op.label()).put("calls", r.calls());
+        finite(o, "callsPerSecond", r.callsPerSecond());
+        latencyJson(o.putObject("latencyMs"), r.latency());
       }
     }
-    m.put("operations", ops);
-    m.put("errors", errors);
-    m.put("errorCount", errorCount());
-    m.put("notSent", notSent);
-    m.put("loadAverageStart", loadAverageStart);
-    m.put("loadAverageEnd", loadAverageEnd);
+    ObjectNode errorsByCode = m.putObject("errors");
+    errors.forEach(errorsByCode::put);
+    m.put("errorCount", errorCount())
+        .put("notSent", notSent);
+    finite(m, "loadAverageStart", loadAverageStart);
+    finite(m, "loadAverageEnd", loadAverageEnd);
     m.put("cores", cores);
-    m.put("clientCpuMicrosPerCall", clientCpuMicrosPerCall);
+    finite(m, "clientCpuMicrosPerCall", clientCpuMicrosPerCall);
     if (replicationDelay != null) {
-      Map<String, Object> d = new LinkedHashMap<>();
-      d.put("p50", replicationDelay.p50());
-      d.put("p90", replicationDelay.p90());
-      d.put("p99", replicationDelay.p99());
-      d.put("p999", replicationDelay.p999());
-      d.put("acknowledgedKeys", replicationDelay.acknowledgedKeys());
-      d.put("nodes", replicationDelay.nodes());
-      m.put("replicationDelayMs", d);
+      ObjectNode d = m.putObject("replicationDelayMs");
+      finite(d, "p50", replicationDelay.p50());
+      finite(d, "p90", replicationDelay.p90());
+      finite(d, "p99", replicationDelay.p99());
+      finite(d, "p999", replicationDelay.p999());
+      d.put("acknowledgedKeys", replicationDelay.acknowledgedKeys())
+          .put("nodes", replicationDelay.nodes());
     }
-    return Json.write(m);
+    return m.toString();
   }
 
-  private static Map<String, Object> latencyJson(LatencySummary l) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("p50", l.p50());
-    m.put("p90", l.p90());
-    m.put("p99", l.p99());
-    m.put("p999", l.p999());
-    m.put("max", l.max());
-    m.put("mean", l.mean());
+  private static void latencyJson(ObjectNode m, LatencySummary l) {
+    finite(m, "p50", l.p50());
+    finite(m, "p90", l.p90());
+    finite(m, "p99", l.p99());
+    finite(m, "p999", l.p999());
+    finite(m, "max", l.max());
+    finite(m, "mean", l.mean());
     m.put("count", l.count());
-    return m;
+  }
+
+  /** JSON has no NaN or infinity: Jackson would write them as strings, which scripts would misread. */
+  private static void finite(ObjectNode m, String name, double v) {
+    if (Double.isFinite(v)) {
+      m.put(name, v);
+    } else {
+      m.putNull(name);
+    }
   }
 
   /** The human report: a few aligned lines. */

@@ -1,6 +1,7 @@
 package dev.tally.node.bench;
 
-import dev.tally.node.json.Json;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +46,8 @@ public final class ComparisonTable {
   private final List<Ratio> ratios = new ArrayList<>();
   private final List<Lag> lags = new ArrayList<>();
   private final Map<String, String> machine = new LinkedHashMap<>();
-  private final Map<String, Map<String, Object>> results = new LinkedHashMap<>();
+  private final Map<String, JsonNode> results = new LinkedHashMap<>();
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private ComparisonTable() {}
 
@@ -62,7 +64,6 @@ public final class ComparisonTable {
   }
 
   /** Reads a results directory. */
-  @SuppressWarnings("unchecked")
   static ComparisonTable read(Path dir) throws IOException {
     ComparisonTable t = new ComparisonTable();
     for (String line : Files.readAllLines(dir.resolve("plan.txt"))) {
@@ -92,14 +93,14 @@ public final class ComparisonTable {
       for (Column c : t.columns) {
         Path f = dir.resolve(r.id() + "__" + c.id() + ".json");
         if (Files.exists(f) && Files.size(f) > 0) {
-          t.results.put(r.id() + "__" + c.id(), (Map<String, Object>) Json.parse(Files.readString(f).strip()));
+          t.results.put(r.id() + "__" + c.id(), JSON.readTree(f.toFile()));
         }
       }
     }
     for (Lag l : t.lags) {
       Path f = dir.resolve("lag__" + l.column() + ".json");
       if (Files.exists(f) && Files.size(f) > 0) {
-        t.results.put("lag__" + l.column(), (Map<String, Object>) Json.parse(Files.readString(f).strip()));
+        t.results.put("lag__" + l.column(), JSON.readTree(f.toFile()));
       }
     }
     return t;
@@ -128,9 +129,10 @@ public final class ComparisonTable {
       double minLoad = Double.MAX_VALUE;
       double maxLoad = -1;
       for (Column c : columns) {
-        Map<String, Object> res = results.get(r.id() + "__" + c.id());
+        JsonNode res = results.get(r.id() + "__" + c.id());
         md.append(' ').append(res == null ? "—" : cell(res)).append(" |");
-        if (res != null && res.get("loadAverageStart") instanceof Double load && load >= 0) {
+        Double load = res == null ? null : number(res.get("loadAverageStart"));
+        if (load != null && load >= 0) {
           minLoad = Math.min(minLoad, load);
           maxLoad = Math.max(maxLoad, load);
         }
@@ -152,25 +154,24 @@ public final class ComparisonTable {
       md.append("| cluster | target rate | achieved | delay p50 | p90 | p99 | p99.9 | acked keys | load avg |\n");
       md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
       for (Lag l : lags) {
-        Map<String, Object> res = results.get("lag__" + l.column());
+        JsonNode res = results.get("lag__" + l.column());
         md.append("| ").append(l.label()).append(" | ");
         if (res == null) {
           md.append("— | — | — | — | — | — | — | — |\n");
           continue;
         }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> d = (Map<String, Object>) res.get("replicationDelayMs");
-        md.append(grouped((Double) res.get("rate"))).append("/s | ").append(grouped((Double) res.get("callsPerSecond")))
+        JsonNode d = res.get("replicationDelayMs");
+        md.append(grouped(number(res.get("rate")))).append("/s | ").append(grouped(number(res.get("callsPerSecond"))))
             .append("/s | ");
         if (d == null) {
           md.append("— | — | — | — | — |");
         } else {
           md.append(ms(d.get("p50"))).append(" ms | ").append(ms(d.get("p90"))).append(" ms | **")
               .append(ms(d.get("p99"))).append(" ms** | ").append(ms(d.get("p999"))).append(" ms | ")
-              .append(grouped((Double) d.get("acknowledgedKeys"))).append(" |");
+              .append(grouped(number(d.get("acknowledgedKeys")))).append(" |");
         }
-        md.append(' ').append(res.get("loadAverageStart") instanceof Double load
-            ? String.format(Locale.ROOT, "%.1f", load) : "—").append(" |\n");
+        Double load = number(res.get("loadAverageStart"));
+        md.append(' ').append(load != null ? String.format(Locale.ROOT, "%.1f", load) : "—").append(" |\n");
       }
     }
     md.append("\n### How each row was run\n\n");
@@ -187,18 +188,23 @@ public final class ComparisonTable {
     return md.toString();
   }
 
-  private static Double throughput(Map<String, Object> res) {
+  /** A JSON number as a double; null when absent, null or not a number. */
+  private static Double number(JsonNode v) {
+    return v != null && v.isNumber() ? v.doubleValue() : null;
+  }
+
+  private static Double throughput(JsonNode res) {
     if (res == null) {
       return null;
     }
-    String key = "batch".equals(res.get("workload")) ? "itemsPerSecond" : "callsPerSecond";
-    return res.get(key) instanceof Double d ? d : null;
+    String key = "batch".equals(res.path("workload").asText()) ? "itemsPerSecond" : "callsPerSecond";
+    return number(res.get(key));
   }
 
-  @SuppressWarnings("unchecked")
-  private static String cell(Map<String, Object> res) {
-    Map<String, Object> lat = (Map<String, Object>) res.get("latencyMs");
-    double errors = res.get("errorCount") instanceof Double d ? d : 0;
+  private static String cell(JsonNode res) {
+    JsonNode lat = res.path("latencyMs");
+    Double errorCount = number(res.get("errorCount"));
+    double errors = errorCount == null ? 0 : errorCount;
     String s = String.format(Locale.ROOT, "%s/s<br>%s / %s / %s", grouped(throughput(res)), ms(lat.get("p50")),
         ms(lat.get("p99")), ms(lat.get("p999")));
     return errors > 0 ? s + String.format(Locale.ROOT, "<br>**%,.0f errors**", errors) : s;
@@ -208,8 +214,9 @@ public final class ComparisonTable {
     return v == null ? "?" : String.format(Locale.ROOT, "%,.0f", v);
   }
 
-  private static String ms(Object v) {
-    if (!(v instanceof Double d)) {
+  private static String ms(JsonNode v) {
+    Double d = number(v);
+    if (d == null) {
       return "?";
     }
     return d >= 10 ? String.format(Locale.ROOT, "%.0f", d) : d >= 1 ? String.format(Locale.ROOT, "%.1f", d)

@@ -1,11 +1,10 @@
 package dev.tally.node.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tally.client.CounterValue;
-import dev.tally.node.json.Json;
 import java.io.PrintWriter;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * How counter values are printed: {@code KEY  VALUE} lines with the values aligned after the
@@ -13,6 +12,8 @@ import java.util.Map;
  * ISO-8601 instant, null for a key never written; writes add {@code request_id}).
  */
 final class CounterOutput {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private final PrintWriter out;
   private final boolean json;
   private final int keyWidth;
@@ -34,14 +35,14 @@ final class CounterOutput {
   /** Prints the value a write returned; JSON includes its request id. */
   void print(CounterValue value, String requestId) {
     if (json) {
-      Map<String, Object> fields = new LinkedHashMap<>();
-      fields.put("key", value.key());
-      fields.put("value", value.value());
-      fields.put("updated_at", value.updatedAt() == null ? null : value.updatedAt().toString());
+      ObjectNode fields = JSON.createObjectNode()
+          .put("key", value.key())
+          .put("value", value.value())
+          .put("updated_at", value.updatedAt() == null ? null : value.updatedAt().toString());
       if (requestId != null) {
         fields.put("request_id", requestId);
       }
-      out.println(Json.write(fields));
+      out.println(fields);
     } else {
       StringBuilder sb = new StringBuilder(value.key());
       sb.append(" ".repeat(Math.max(0, keyWidth - value.key().length()) + 2));

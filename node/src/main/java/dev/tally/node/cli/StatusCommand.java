@@ -1,17 +1,17 @@
 package dev.tally.node.cli;
 
 import dev.tally.client.ClusterMember;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tally.client.ClusterStatus;
 import dev.tally.client.RequestOptions;
 import dev.tally.client.TallyClient;
-import dev.tally.node.json.Json;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import picocli.CommandLine.Command;
 
 /** {@code tally status}: the members table of ClusterStatus, as the answering node sees it. */
@@ -39,6 +39,7 @@ import picocli.CommandLine.Command;
         "  tally status --target 10.0.0.5:7400",
         "  tally status --json"})
 public final class StatusCommand extends ClientCommand {
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private static final List<String> HEADER =
       List.of("NAME", "DC", "STATE", "REPLICA ID", "CLIENT ADDRESS", "LAG", "PENDING", "NEEDS REPAIR");
@@ -61,7 +62,7 @@ public final class StatusCommand extends ClientCommand {
   /** Prints {@code status} as the members table, or as one JSON object. */
   static void print(ClusterStatus status, boolean json, PrintWriter out) {
     if (json) {
-      out.println(Json.write(json(status)));
+      out.println(json(status));
     } else {
       out.println("cluster " + status.clusterId() + ", as seen by " + status.node()
           + " (" + status.members().size() + (status.members().size() == 1 ? " member)" : " members)"));
@@ -94,29 +95,27 @@ public final class StatusCommand extends ClientCommand {
     out.flush();
   }
 
-  private static Map<String, Object> json(ClusterStatus status) {
-    List<Object> members = new ArrayList<>();
+  private static ObjectNode json(ClusterStatus status) {
+    ObjectNode fields = JSON.createObjectNode()
+        .put("cluster_id", status.clusterId())
+        .put("node", status.node());
+    ArrayNode members = fields.putArray("members");
     for (ClusterMember m : status.members()) {
-      Map<String, Object> fields = new LinkedHashMap<>();
-      fields.put("name", m.name());
-      fields.put("dc", m.dc());
-      fields.put("state", m.state().name());
-      fields.put("replica_id", m.replicaId());
-      fields.put("client_address", m.clientAddress());
-      fields.put("peer_address", m.peerAddress());
-      fields.put("self", m.self());
-      fields.put("replication_lag_ms", m.replicationLag().toMillis());
-      fields.put("pending_keys", m.pendingKeys());
-      fields.put("needs_repair", m.needsRepair());
+      ObjectNode member = members.addObject()
+          .put("name", m.name())
+          .put("dc", m.dc())
+          .put("state", m.state().name())
+          .put("replica_id", m.replicaId())
+          .put("client_address", m.clientAddress())
+          .put("peer_address", m.peerAddress())
+          .put("self", m.self())
+          .put("replication_lag_ms", m.replicationLag().toMillis())
+          .put("pending_keys", m.pendingKeys())
+          .put("needs_repair", m.needsRepair());
       if (!m.replicaIdChange().isEmpty()) { // only the answering node, only after it took a new id
-        fields.put("replica_id_change", m.replicaIdChange());
+        member.put("replica_id_change", m.replicaIdChange());
       }
-      members.add(fields);
     }
-    Map<String, Object> fields = new LinkedHashMap<>();
-    fields.put("cluster_id", status.clusterId());
-    fields.put("node", status.node());
-    fields.put("members", members);
     fields.put("failover_pending", status.failoverPending());
     return fields;
   }

@@ -31,6 +31,7 @@ public final class ReplicatedClusterStatus implements ClusterStatusSource {
   private final Supplier<List<MemberInfo>> members;
   private final Supplier<List<PeerStatus>> peerStatus;
   private final IntSupplier failoverPending;
+  private final LongSupplier writesApplied;
 
   /**
    * @param replicaId the id this node writes under now (it may change once, at start)
@@ -39,11 +40,14 @@ public final class ReplicatedClusterStatus implements ClusterStatusSource {
    * @param members every other member membership knows
    * @param peerStatus the replica's per-peer replication status
    * @param failoverPending retried writes applied here still waiting for a prior node
+   * @param writesApplied client writes this node made durable since it started
    */
   public ReplicatedClusterStatus(NodeConfig config, LongSupplier replicaId, Supplier<String> replicaIdChange,
       IntSupplier clientPort,
-      Supplier<List<MemberInfo>> members, Supplier<List<PeerStatus>> peerStatus, IntSupplier failoverPending) {
+      Supplier<List<MemberInfo>> members, Supplier<List<PeerStatus>> peerStatus, IntSupplier failoverPending,
+      LongSupplier writesApplied) {
     this.failoverPending = failoverPending;
+    this.writesApplied = writesApplied;
     this.config = config;
     this.replicaId = replicaId;
     this.replicaIdChange = replicaIdChange;
@@ -58,6 +62,7 @@ public final class ReplicatedClusterStatus implements ClusterStatusSource {
         .setClusterId(config.clusterId())
         .setNode(config.name())
         .setFailoverPending(failoverPending.getAsInt())
+        .setWritesApplied(writesApplied.getAsLong())
         .addMembers(MemberStatus.newBuilder()
             .setName(config.name())
             .setDc(config.dc())

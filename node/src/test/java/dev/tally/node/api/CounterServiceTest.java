@@ -217,6 +217,30 @@ class CounterServiceTest {
   }
 
   @Test
+  void clusterStatus_writesApplied_countsEachDurableWriteCallOnce() {
+    String key = freshKey();
+    long before = writesApplied();
+
+    inc(key, 5);
+    stub.decrement(DecrementRequest.newBuilder().setKey(key).setAmount(2).build());
+    stub.incrementMany(IncrementManyRequest.newBuilder()
+        .addItems(IncrementManyRequest.Item.newBuilder().setKey(key))
+        .addItems(IncrementManyRequest.Item.newBuilder().setKey(freshKey())).build());
+    IncrementRequest once = IncrementRequest.newBuilder().setKey(key).setRequestId("writes-applied-" + key).build();
+    stub.increment(once);
+    stub.increment(once); // answered from the dedupe index: nothing applied
+    assertStatus(() -> stub.increment(IncrementRequest.newBuilder().setKey("").build()), Code.INVALID_ARGUMENT);
+
+    assertThat(writesApplied() - before).isEqualTo(4);
+    assertThat(value(key)).isEqualTo(5);
+  }
+
+  private long writesApplied() {
+    return ClusterServiceGrpc.newBlockingStub(channel).clusterStatus(ClusterStatusRequest.getDefaultInstance())
+        .getWritesApplied();
+  }
+
+  @Test
   void health_overall_and_counterService_areServing() {
     HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel);
 

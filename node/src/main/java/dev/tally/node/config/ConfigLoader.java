@@ -42,7 +42,7 @@ public final class ConfigLoader {
 
   /** {@code TALLY_*} variables that are not node settings and so are not errors. */
   public static final Set<String> TOOLING_ENV =
-      Set.of(CONFIG_ENV, "TALLY_JAVA_OPTS", "TALLY_REQUIRE_DOCKER", "TALLY_HOME", "TALLY_REPO");
+      Set.of(CONFIG_ENV, "TALLY_JAVA_OPTS", "TALLY_REQUIRE_DOCKER", "TALLY_REQUIRE_BROWSER", "TALLY_HOME", "TALLY_REPO");
 
   /** Keys that existed once, with what replaced them, so an old config fails with advice. */
   static final Map<String, String> REMOVED_KEYS = Map.of(

@@ -100,14 +100,15 @@ class MembershipTest {
       signal("STOP", frozen.pid());
       try {
         // The first heartbeat times out (Atomix's reply timeout, up to 5 s), then the failure
-        // timeout runs; the bound leaves room for a slow, shared machine.
+        // timeout runs. On a loaded CI machine the slow observer once took 31 s to notice (n1 in
+        // 5 s): detection latency is not what this test is about (no flapping is), so the bound is wide.
         StateTimeline timeline = new StateTimeline();
         try {
-          await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() ->
+          await().atMost(Duration.ofSeconds(75)).pollInterval(Duration.ofMillis(20)).until(() ->
               timeline.record(fast.stateSeenBy("n1", "proc-node"), slow.stateSeenBy("n2", "proc-node"))
                   == MemberStatus.State.STATE_DEAD);
         } catch (org.awaitility.core.ConditionTimeoutException e) {
-          throw new AssertionError("the frozen node was not seen dead by both observers within 30 s; "
+          throw new AssertionError("the frozen node was not seen dead by both observers within 75 s; "
               + "their views after SIGSTOP (n1, n2):\n" + timeline, e);
         }
         long watchUntil = System.nanoTime() + Duration.ofSeconds(2).toNanos();
